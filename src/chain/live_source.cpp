@@ -1,0 +1,74 @@
+#include "chain/live_source.hpp"
+
+#include <map>
+
+#include "chain/abi.hpp"
+#include "chain/contract_calls.hpp"
+#include "chain/token_metadata.hpp"
+#include "core/hex.hpp"
+#include "core/keccak.hpp"
+
+namespace creditscope::chain {
+
+Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSettings& settings,
+                                                 const Address& account, std::vector<TokenTransfer> transfers,
+                                                 std::uint64_t block_num) {
+  static const auto kSymbol = selector("symbol()");
+  static const auto kDecimals = selector("decimals()");
+  static const auto kBalanceOf = selector("balanceOf(address)");
+
+  std::map<Address, TokenHolding> by_token;
+  for (auto& t : transfers) {
+    auto& h = by_token[t.token];
+    h.token = t.token;
+    h.transfers.push_back(std::move(t));
+  }
+  std::vector<ContractCall> calls;
+  calls.reserve(by_token.size() * 3);
+  for (const auto& [token, h] : by_token) {
+    calls.push_back({token, abi::call_data(kSymbol)});
+    calls.push_back({token, abi::call_data(kDecimals)});
+    calls.push_back({token, abi::call_data(kBalanceOf, {abi::address_word(account)})});
+  }
+  auto results = call_contracts(rpc, calls, block_num,
+                                CallOptions{settings.multicall3, settings.eth_call_gas_cap, 300});
+  if (!results) return results.error();
+  std::vector<TokenHolding> out;
+  out.reserve(by_token.size());
+  std::size_t i = 0;
+  for (auto& [token, h] : by_token) {
+    h.metadata.symbol = decode_symbol((*results)[i]);
+    h.metadata.decimals = decode_decimals((*results)[i + 1]);
+    // A balanceOf that reverts or returns garbage is reported as 0: the contract gives us no
+    // number to trust, and inventing one from the transfer history could be wrong.
+    const auto& balance = (*results)[i + 2];
+    h.balance = balance ? abi::decode_uint(view(*balance)).value_or(0) : 0;
+    i += 3;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+LiveAccountSource::LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc)
+    : settings_(settings), rpc_(std::move(rpc)), tuner_(settings.logs_initial_span, settings.logs_max_span) {}
+
+Result<AccountSnapshot> LiveAccountSource::snapshot(const Address& credit_account) {
+  auto head = rpc_->call("eth_blockNumber", {});
+  if (!head) return make_error(Errc::kUpstream, "eth_blockNumber failed: " + head.error().message);
+  auto block_num = head->is_string() ? hex::decode_quantity(head->as_string()) : std::nullopt;
+  if (!block_num) return make_error(Errc::kUpstream, "eth_blockNumber returned no number");
+
+  AccountSnapshot snap;
+  snap.credit_account = credit_account;
+  snap.snapshot_block = *block_num;
+  if (settings_.start_block > *block_num) return snap;  // nothing can have happened yet
+  auto transfers = fetch_transfer_logs(*rpc_, {credit_account}, settings_.start_block, *block_num, tuner_);
+  if (!transfers) return transfers.error();
+  if (auto filled = fill_block_timestamps(*rpc_, *transfers); !filled) return filled.error();
+  auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(*transfers), *block_num);
+  if (!holdings) return holdings.error();
+  snap.holdings = std::move(*holdings);
+  return snap;
+}
+
+}  // namespace creditscope::chain

@@ -1,0 +1,33 @@
+#pragma once
+// Reads a credit account's complete state from the chain on every call: no store, no cache.
+// Also the reference the indexed source is compared with.
+
+#include <memory>
+
+#include "chain/chain_settings.hpp"
+#include "chain/rpc_client.hpp"
+#include "chain/transfer_logs.hpp"
+#include "core/account.hpp"
+
+namespace creditscope::chain {
+
+/// Reads metadata and balanceOf for each token at block_num and builds the holdings.
+/// transfers must be sorted; the result is in token address order.
+Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSettings& settings,
+                                                 const Address& account, std::vector<TokenTransfer> transfers,
+                                                 std::uint64_t block_num);
+
+class LiveAccountSource final : public AccountSource {
+ public:
+  LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc);
+  /// eth_blockNumber fixes the snapshot block; then logs, timestamps and one batch of contract
+  /// reads at that block. Thread-safe.
+  Result<AccountSnapshot> snapshot(const Address& credit_account) override;
+
+ private:
+  const ChainSettings settings_;
+  std::shared_ptr<RpcClient> rpc_;
+  LogRangeTuner tuner_;
+};
+
+}  // namespace creditscope::chain

@@ -1,0 +1,159 @@
+#include "chain/rpc_client.hpp"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "chain/http_client.hpp"
+#include "core/metrics.hpp"
+
+namespace creditscope::chain {
+
+Result<json::value> RpcClient::call(std::string method, json::array params) {
+  std::vector<RpcRequest> one;
+  one.push_back({std::move(method), std::move(params)});
+  auto results = batch(one);
+  if (!results) return results.error();
+  return std::move((*results)[0]);
+}
+
+HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) {
+  if (options_.urls.empty()) throw std::invalid_argument("chain " + options_.chain + " has no rpc_urls");
+  for (const auto& u : options_.urls) {
+    auto parsed = parse_url(u);
+    if (!parsed) throw std::invalid_argument("bad RPC URL " + redact_url(u) + ": " + parsed.error().message);
+    urls_.push_back(*parsed);
+  }
+}
+
+Result<std::vector<Result<json::value>>> HttpRpcClient::batch(const std::vector<RpcRequest>& requests) {
+  std::vector<Result<json::value>> out;
+  out.reserve(requests.size());
+  for (std::size_t begin = 0; begin < requests.size(); begin += options_.max_batch) {
+    std::size_t end = std::min(requests.size(), begin + options_.max_batch);
+    auto chunk = send_chunk(requests, begin, end);
+    if (!chunk) return chunk.error();
+    for (auto& r : *chunk) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+namespace {
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<long> dist(base.count() / 2, base.count());
+  return std::chrono::milliseconds(dist(rng));
+}
+
+// Parses one response object into the result for its request.
+Result<json::value> parse_item(json::object& item) {
+  if (auto* err = item.if_contains("error")) {
+    std::string message = "rpc error";
+    if (err->is_object()) {
+      auto& eo = err->as_object();
+      message.clear();
+      if (auto* code = eo.if_contains("code"); code && code->is_int64()) message = std::to_string(code->as_int64()) + ": ";
+      if (auto* msg = eo.if_contains("message"); msg && msg->is_string()) message += msg->as_string().c_str();
+      if (auto* data = eo.if_contains("data")) message += " " + json::serialize(*data);
+    }
+    return make_error(Errc::kUpstream, message);
+  }
+  if (auto* result = item.if_contains("result")) return std::move(*result);
+  return make_error(Errc::kUpstream, "JSON-RPC response has neither result nor error");
+}
+
+}  // namespace
+
+Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::vector<RpcRequest>& requests,
+                                                                   std::size_t begin, std::size_t end) {
+  auto& metrics = Metrics::global();
+  const bool single = end - begin == 1;
+  json::array body;
+  for (std::size_t i = begin; i < end; ++i) {
+    body.push_back(json::object{{"jsonrpc", "2.0"}, {"id", i - begin}, {"method", requests[i].method},
+                                {"params", requests[i].params}});
+  }
+  const std::string payload = single ? json::serialize(body[0]) : json::serialize(body);
+  auto count_calls = [&](const std::string& outcome) {
+    for (std::size_t i = begin; i < end; ++i)
+      metrics.inc("creditscope_rpc_calls_total",
+                  {{"chain", options_.chain}, {"method", requests[i].method}, {"outcome", outcome}});
+  };
+
+  Error last{Errc::kUpstream, "no attempt made"};
+  auto delay = options_.backoff;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    const Url& url = urls_[static_cast<std::size_t>(attempt) % urls_.size()];
+    if (attempt > 0) {
+      std::this_thread::sleep_for(jittered(delay));
+      delay *= 2;
+    }
+    metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}});
+    auto res = http_post(url, payload, HttpOptions{options_.timeout});
+    if (!res) {
+      last = res.error();
+      count_calls(res.error().code == Errc::kTimeout ? "timeout" : "transport_error");
+      continue;
+    }
+    if (res->status != 200) {
+      last = make_error(Errc::kUpstream, "RPC node answered HTTP " + std::to_string(res->status));
+      count_calls("http_" + std::to_string(res->status));
+      if (res->status == 429 && res->retry_after)
+        delay = std::max(delay, std::min<std::chrono::milliseconds>(*res->retry_after, std::chrono::seconds(5)));
+      // 413 is about this payload: another URL would say the same, so let the caller split.
+      if (res->status == 413) return make_error(Errc::kRangeTooLarge, "RPC node answered HTTP 413");
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(res->body, ec);
+    if (ec) {
+      last = make_error(Errc::kUpstream, "RPC node returned invalid JSON");
+      count_calls("bad_response");
+      continue;
+    }
+    std::vector<Result<json::value>> out(end - begin, make_error(Errc::kUpstream, "missing from batch response"));
+    std::vector<bool> seen(end - begin, false);
+    auto place = [&](json::value& v) {
+      if (!v.is_object()) return false;
+      auto& obj = v.as_object();
+      auto* id = obj.if_contains("id");
+      if (!id || !id->is_number()) return false;
+      boost::system::error_code conv;
+      auto index = id->to_number<std::size_t>(conv);
+      if (conv || index >= out.size() || seen[index]) return false;
+      seen[index] = true;
+      out[index] = parse_item(obj);
+      return true;
+    };
+    bool complete = true;
+    if (single && parsed.is_object()) {
+      complete = place(parsed);
+    } else if (parsed.is_array()) {
+      for (auto& v : parsed.as_array()) complete &= place(v);
+      complete &= std::all_of(seen.begin(), seen.end(), [](bool b) { return b; });
+    } else if (parsed.is_object() && parsed.as_object().contains("error")) {
+      // Some nodes answer a whole batch with one error object (e.g. batch too large).
+      auto err = parse_item(parsed.as_object());
+      last = err.error();
+      count_calls("rpc_error");
+      continue;
+    } else {
+      complete = false;
+    }
+    if (!complete) {
+      last = make_error(Errc::kUpstream, "RPC node returned an incomplete batch response");
+      count_calls("bad_response");
+      continue;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i)
+      metrics.inc("creditscope_rpc_calls_total", {{"chain", options_.chain},
+                                                  {"method", requests[begin + i].method},
+                                                  {"outcome", out[i] ? "ok" : "rpc_error"}});
+    return out;
+  }
+  return last;
+}
+
+}  // namespace creditscope::chain

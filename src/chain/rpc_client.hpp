@@ -1,0 +1,59 @@
+#pragma once
+// JSON-RPC 2.0 over HTTP: single calls and batches, retries with jittered backoff, failover
+// across a chain's URLs, and per-method metrics.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "chain/http_client.hpp"
+#include "core/result.hpp"
+
+namespace creditscope::chain {
+
+namespace json = boost::json;
+
+struct RpcRequest {
+  std::string method;
+  json::array params;
+};
+
+/// Transport to one chain. Implementations are thread-safe.
+class RpcClient {
+ public:
+  virtual ~RpcClient() = default;
+
+  /// Sends all requests (in as few HTTP round trips as the batch limit allows) and returns one
+  /// result per request, in request order. The outer error means the batch as a whole could not
+  /// be completed after retries; an inner error is that call's JSON-RPC error object
+  /// (Errc::kUpstream with "code: message", kept verbatim so callers can classify it).
+  virtual Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) = 0;
+
+  /// One call; a JSON-RPC error comes back as the outer error.
+  Result<json::value> call(std::string method, json::array params);
+};
+
+struct RpcOptions {
+  std::string chain;                          // metrics label
+  std::vector<std::string> urls;              // tried in order, failing over on errors
+  std::chrono::milliseconds timeout{10000};   // per HTTP exchange
+  int max_attempts = 4;                       // per batch chunk, across all URLs
+  std::chrono::milliseconds backoff{100};     // first retry delay; doubles, with jitter
+  std::size_t max_batch = 100;                // JSON-RPC calls per HTTP request
+};
+
+class HttpRpcClient final : public RpcClient {
+ public:
+  /// Throws std::invalid_argument if a URL does not parse (a start-up error).
+  explicit HttpRpcClient(RpcOptions options);
+  Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) override;
+
+ private:
+  Result<std::vector<Result<json::value>>> send_chunk(const std::vector<RpcRequest>& requests,
+                                                      std::size_t begin, std::size_t end);
+  const RpcOptions options_;  // constant after construction
+  std::vector<Url> urls_;  // constant after construction
+};
+
+}  // namespace creditscope::chain
