@@ -1,0 +1,46 @@
+// Regenerates src/api/openapi.json, the description /openapi.json serves, from the published spec
+// in ../shared/spec plus what this server adds (401/503 answers, health and metrics routes).
+// Run: node scripts/gen-openapi.mjs   (needs tools/node_modules: make tools)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'tools', 'package.json'));
+const yaml = require('js-yaml');
+
+const spec = yaml.load(readFileSync(join(root, '..', 'shared', 'spec', 'credit-balances.openapi.yaml'), 'utf8'));
+spec.info.title = 'creditscope';
+spec.info.description = 'Self-hosted implementation of GET /v2/credit/balances';
+spec.servers = [{ url: 'http://127.0.0.1:8080', description: 'Local creditscope' }];
+const detail = {
+  description: 'Error',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/HTTPError' } } },
+};
+spec.components.schemas.HTTPError = {
+  type: 'object',
+  properties: { detail: { type: 'string' } },
+  required: ['detail'],
+  title: 'HTTPError',
+};
+const op = spec.paths['/v2/credit/balances'].get;
+delete op['x-codeSamples'];
+op.responses['200'].headers = {
+  'X-Block-Number': { description: 'The block the answer describes', schema: { type: 'integer' } },
+};
+op.responses['401'] = { ...detail, description: 'Invalid or missing API key' };
+op.responses['503'] = {
+  ...detail,
+  description: 'Chain not configured, or its RPC nodes failing; see Retry-After',
+  headers: { 'Retry-After': { schema: { type: 'integer' } } },
+};
+const plain = (summary, type) => ({
+  get: { summary, security: [], responses: { '200': { description: 'OK', content: { [type]: {} } } } },
+});
+spec.paths['/healthz'] = plain('Liveness', 'application/json');
+spec.paths['/readyz'] = plain('Readiness: every configured chain answered eth_chainId with its id', 'application/json');
+spec.paths['/readyz'].get.responses['503'] = { ...detail, description: 'Not ready yet' };
+spec.paths['/metrics'] = plain('Prometheus metrics', 'text/plain');
+spec.paths['/openapi.json'] = plain('This description', 'application/json');
+writeFileSync(join(root, 'src', 'api', 'openapi.json'), JSON.stringify(spec, null, 1) + '\n');

@@ -1,0 +1,32 @@
+#pragma once
+// GET /v2/credit/balances: validation, credit account derivation, snapshot, rendering.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/http_types.hpp"
+#include "chain/credit_account.hpp"
+#include "core/account.hpp"
+
+namespace creditscope::api {
+
+/// What the handler needs of one configured chain. Non-owning; the app keeps them alive.
+struct ChainBackend {
+  chain::CreditAccountDeriver* deriver = nullptr;
+  AccountSource* source = nullptr;
+};
+
+class BalancesHandler {
+ public:
+  explicit BalancesHandler(std::map<std::string, ChainBackend> chains) : chains_(std::move(chains)) {}
+
+  /// 200 with X-Block-Number; 422 for bad parameters; 503 + Retry-After when the chain is not
+  /// configured or its RPC fails. May block on RPC: call it off the network threads.
+  ApiResponse handle(const ApiRequest& request) const;
+
+ private:
+  const std::map<std::string, ChainBackend> chains_;  // constant after construction
+};
+
+}  // namespace creditscope::api

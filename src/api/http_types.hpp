@@ -1,0 +1,29 @@
+#pragma once
+// Transport-neutral request and response: handlers are plain functions from one to the other.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace creditscope::api {
+
+struct ApiRequest {
+  std::string method;  // "GET", "HEAD", ...
+  std::string path;    // target before '?'
+  std::string query;   // target after '?', undecoded
+  std::string api_key; // value of x-api-key, empty if absent
+  bool has_api_key = false;
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// {"detail":"<text>"} with the given status (Starlette's HTTPException shape).
+ApiResponse detail_response(unsigned status, std::string_view detail);
+
+}  // namespace creditscope::api

@@ -1,0 +1,62 @@
+#include "api/render.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/hex.hpp"
+
+namespace creditscope::api {
+namespace {
+
+Address addr(const char* h) { return *hex::decode_address(h); }
+
+TEST(RenderBalances, DisambiguatesSharedSymbolsAndFormats) {
+  AccountSnapshot s;
+  s.credit_account = addr("0x4d4eb02b8d86379c36e887f391a039a17d72d9e0");
+  TokenHolding a;
+  a.token = addr("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913");
+  a.metadata = {"USDC", 6};
+  a.balance = 70710737;
+  TokenTransfer t;
+  t.token = a.token;
+  t.from = addr("0x111111125421ca6dc452d289314280a0f8842a65");
+  t.to = s.credit_account;
+  t.raw_amount = 70710737;
+  t.block_num = 43830869;
+  t.block_timestamp = 1774451085;
+  t.txn_hash = *hex::decode_hash("0x949969bf49c100beca5d05bebbc99a57608a6d1f7472c621f3b00a5987bb417a");
+  a.transfers.push_back(t);
+  TokenHolding b;
+  b.token = addr("0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359");
+  b.metadata = {"USDC", 0};
+  b.balance = 0;
+  s.holdings = {a, b};
+
+  std::string json = render_balances(s, std::nullopt);
+  // Expected text written out by hand from the spec's example.
+  const std::string expected =
+      R"j({"credit_account_address":"0x4d4eb02B8d86379C36E887f391a039a17D72d9E0","balances":{)j"
+      R"j("USDC (0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913)":{"token_address":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",)j"
+      R"j("token_symbol":"USDC","token_decimals":6,"balance":"70710737","balance_formatted":"70.710737","usd_value":null,)j"
+      R"j("transfers":[{"from_address":"0x111111125421cA6dc452d289314280a0f8842A65","to_address":"0x4d4eb02B8d86379C36E887f391a039a17D72d9E0",)j"
+      R"j("amount":"70710737","amount_formatted":"70.710737","block_number":43830869,"block_timestamp":"2026-03-25T15:04:45Z",)j"
+      R"j("transaction_hash":"0x949969bf49c100beca5d05bebbc99a57608a6d1f7472c621f3b00a5987bb417a","direction":"in"}]},)j"
+      R"j("USDC (0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359)":{"token_address":"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",)j"
+      R"j("token_symbol":"USDC","token_decimals":0,"balance":"0","balance_formatted":"0","usd_value":null,"transfers":[]}},)j"
+      R"j("total_usd_value":null})j";
+  EXPECT_EQ(json, expected);
+}
+
+TEST(RenderBalances, SelfTransferIsIn) {
+  AccountSnapshot s;
+  s.credit_account = addr("0x4d4eb02b8d86379c36e887f391a039a17d72d9e0");
+  TokenHolding h;
+  h.metadata = {"X", 18};
+  TokenTransfer t;
+  t.from = t.to = s.credit_account;
+  h.transfers.push_back(t);
+  s.holdings.push_back(h);
+  EXPECT_NE(render_balances(s, std::nullopt).find(R"("direction":"in")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace creditscope::api

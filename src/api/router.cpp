@@ -1,0 +1,24 @@
+#include "api/router.hpp"
+
+namespace creditscope::api {
+
+const Route* Router::find(std::string_view path) const {
+  for (const auto& r : routes_)
+    if (r.path == path) return &r;
+  return nullptr;
+}
+
+std::optional<ApiResponse> Router::precheck(const ApiRequest& request, const Route* route) const {
+  if (!route) return detail_response(404, "Not Found");
+  if (request.method != "GET" && request.method != "HEAD") {
+    ApiResponse r = detail_response(405, "Method Not Allowed");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (route->needs_api_key && !keys_.accepts(request.has_api_key ? std::optional<std::string_view>(request.api_key)
+                                                                 : std::nullopt))
+    return detail_response(401, "Invalid or missing API key");
+  return std::nullopt;
+}
+
+}  // namespace creditscope::api

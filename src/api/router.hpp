@@ -1,0 +1,39 @@
+#pragma once
+// The explicit route table: path -> handler. Unknown paths give 404, other methods 405 with
+// Allow. GET routes also answer HEAD. No transport knowledge here.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/api_keys.hpp"
+#include "api/http_types.hpp"
+
+namespace creditscope::api {
+
+struct Route {
+  std::string path;                                      // exact match, e.g. "/healthz"
+  std::function<ApiResponse(const ApiRequest&)> handler;
+  bool blocking = false;     // may wait on the network: run on the worker pool
+  bool needs_api_key = false;
+};
+
+class Router {
+ public:
+  Router(std::vector<Route> routes, ApiKeys keys) : routes_(std::move(routes)), keys_(std::move(keys)) {}
+
+  /// The route for path, or nullptr.
+  const Route* find(std::string_view path) const;
+
+  /// A response for requests that never reach a handler: 404, 405, 401. nullopt means the
+  /// request may proceed to route->handler.
+  std::optional<ApiResponse> precheck(const ApiRequest& request, const Route* route) const;
+
+  const ApiKeys& keys() const { return keys_; }
+
+ private:
+  const std::vector<Route> routes_;
+  const ApiKeys keys_;
+};
+
+}  // namespace creditscope::api

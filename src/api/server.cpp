@@ -1,0 +1,228 @@
+#include "api/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <iostream>
+
+#include "core/metrics.hpp"
+
+namespace creditscope::api {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  const Router& router;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> connections{0};
+
+  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), workers(options.worker_threads) {}
+
+  static http::response<http::string_body> to_http(ApiResponse&& r, unsigned version, bool keep_alive, bool head) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "creditscope");
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    if (head) res.body().clear();  // Content-Length stays that of the GET answer
+    return res;
+  }
+
+  awaitable<void> write(beast::tcp_stream& stream, ApiResponse r, unsigned version, bool keep_alive, bool head) {
+    auto res = to_http(std::move(r), version, keep_alive, head);
+    stream.expires_after(options.read_timeout);
+    if (head) {
+      http::response_serializer<http::string_body> sr{res};
+      co_await http::async_write_header(stream, sr, kTuple);
+    } else {
+      co_await http::async_write(stream, res, kTuple);
+    }
+  }
+
+  static std::size_t header_bytes(const http::request_parser<http::string_body>& parser) {
+    std::size_t n = 0;
+    for (const auto& f : parser.get()) n += f.name_string().size() + f.value().size() + 4;
+    return n;
+  }
+
+  awaitable<ApiResponse> dispatch(const Route& route, ApiRequest request) {
+    if (!route.blocking) co_return route.handler(request);
+    co_return co_await asio::co_spawn(
+        workers,
+        [&route, request = std::move(request)]() -> awaitable<ApiResponse> { co_return route.handler(request); },
+        use_awaitable);
+  }
+
+  awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(std::max<std::size_t>(64 * 1024, options.max_header_bytes + options.max_target_bytes)));
+      parser.body_limit(options.max_body_bytes);
+      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      first = false;
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (ec == http::error::header_limit) {
+        co_await write(stream, detail_response(431, "Request Header Fields Too Large"), 11, false, false);
+        break;
+      }
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        break;
+      }
+      if (ec) {
+        co_await write(stream, detail_response(400, "Bad Request"), 11, false, false);
+        break;
+      }
+      stream.expires_after(options.read_timeout);
+      const auto started = std::chrono::steady_clock::now();
+      auto& req = parser.get();
+      const unsigned version = req.version();
+      std::string route_label = "unmatched";
+      auto respond = [&](ApiResponse r, bool keep_alive, bool head) -> awaitable<void> {
+        const unsigned status = r.status;
+        co_await write(stream, std::move(r), version, keep_alive, head);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        auto& m = Metrics::global();
+        m.inc("creditscope_http_requests_total", {{"route", route_label}, {"status", std::to_string(status)}});
+        m.observe("creditscope_http_request_duration_seconds", {{"route", route_label}}, seconds);
+      };
+      if (req.target().size() > options.max_target_bytes) {
+        co_await respond(detail_response(414, "URI Too Long"), false, false);
+        break;
+      }
+      if (header_bytes(parser) > options.max_header_bytes) {
+        co_await respond(detail_response(431, "Request Header Fields Too Large"), false, false);
+        break;
+      }
+      if (auto len = parser.content_length(); len && *len > options.max_body_bytes) {
+        co_await respond(detail_response(413, "Request Entity Too Large"), false, false);
+        break;
+      }
+      if (!parser.is_done()) {
+        auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+        if (body_ec == http::error::body_limit) {
+          co_await respond(detail_response(413, "Request Entity Too Large"), false, false);
+          break;
+        }
+        if (body_ec) break;
+      }
+
+      ApiRequest request;
+      request.method = std::string(req.method_string());
+      std::string_view target = req.target();
+      auto q = target.find('?');
+      request.path = std::string(target.substr(0, q));
+      if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+      if (auto it = req.find("x-api-key"); it != req.end()) {
+        request.has_api_key = true;
+        request.api_key = std::string(it->value());
+      }
+      const bool keep_alive = req.keep_alive();
+      const bool head = req.method() == http::verb::head;
+      const Route* route = router.find(request.path);
+      if (route) route_label = route->path;
+      ApiResponse response;
+      if (auto early = router.precheck(request, route)) {
+        response = std::move(*early);
+      } else {
+        try {
+          response = co_await dispatch(*route, std::move(request));
+        } catch (const std::exception& e) {
+          std::cerr << "handler for " << route_label << " threw: " << e.what() << "\n";
+          response = detail_response(500, "Internal Server Error");
+        }
+      }
+      co_await respond(std::move(response), keep_alive, head);
+      if (!keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    --connections;
+  }
+
+  awaitable<void> reject(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    ApiResponse r = detail_response(503, "Too many connections");
+    r.headers.emplace_back("Retry-After", "1");
+    co_await write(stream, std::move(r), 11, false, false);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+      socket.set_option(tcp::no_delay(true));
+      auto executor = socket.get_executor();
+      if (++connections > options.max_connections) {
+        --connections;
+        asio::co_spawn(executor, reject(std::move(socket)), asio::detached);
+        continue;
+      }
+      asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {
+  const std::string& listen = impl_->options.listen;
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("server.listen must be host:port, got " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  tcp::endpoint endpoint(asio::ip::make_address(host), static_cast<unsigned short>(std::stoul(listen.substr(colon + 1))));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  boost::system::error_code ec;
+  acceptor.bind(endpoint, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + listen + ": " + ec.message());
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor.local_endpoint().port();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  for (unsigned i = 0; i < std::max(1u, impl_->options.io_threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+  impl_->workers.stop();
+  impl_->workers.join();
+}
+
+}  // namespace creditscope::api
