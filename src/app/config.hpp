@@ -1,0 +1,35 @@
+#pragma once
+// The TOML configuration, with every key overridable from the environment: the variable for a
+// key is CREDITSCOPE_ + its dotted path upper-cased with '.' -> '_', e.g.
+//   server.listen                            -> CREDITSCOPE_SERVER_LISTEN
+//   chains.base.rpc_urls                     -> CREDITSCOPE_CHAINS_BASE_RPC_URLS (comma-separated)
+//   chains.base.credit_account.salt_nonce    -> CREDITSCOPE_CHAINS_BASE_CREDIT_ACCOUNT_SALT_NONCE
+// A chain may be configured by environment alone (any of the API's four chain names).
+
+#include <string>
+#include <vector>
+
+#include "api/server.hpp"
+#include "chain/chain_settings.hpp"
+#include "core/result.hpp"
+
+namespace creditscope::app {
+
+struct AppConfig {
+  api::ServerOptions server;
+  std::vector<std::string> api_keys_sha256;
+  std::vector<chain::ChainSettings> chains;
+};
+
+/// Parses TOML text (path used in messages) with overrides from `env` (name -> value).
+/// kInvalidInput with the offending key on any malformed value.
+Result<AppConfig> parse_config(std::string_view toml_text, const std::string& path,
+                               const std::vector<std::pair<std::string, std::string>>& env);
+
+/// Reads the file and the process environment.
+Result<AppConfig> load_config(const std::string& path);
+
+/// The environment variable for a dotted key path.
+std::string env_name(std::string_view dotted_key);
+
+}  // namespace creditscope::app

@@ -1,0 +1,104 @@
+#include "app/service.hpp"
+
+#include <iostream>
+
+#include "api/openapi_json.hpp"
+#include "chain/http_client.hpp"
+#include "core/hex.hpp"
+#include "core/json_writer.hpp"
+#include "core/metrics.hpp"
+
+namespace creditscope::app {
+
+Service::Service(const AppConfig& config) {
+  std::map<std::string, api::ChainBackend> backends;
+  for (const auto& settings : config.chains) {
+    auto rt = std::make_unique<ChainRuntime>();
+    rt->settings = settings;
+    chain::RpcOptions rpc_options;
+    rpc_options.chain = settings.name;
+    rpc_options.urls = settings.rpc_urls;
+    rpc_options.timeout = settings.rpc_timeout;
+    rpc_options.max_batch = settings.rpc_max_batch;
+    rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
+    rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
+    rt->source = std::make_unique<chain::LiveAccountSource>(settings, rt->rpc);
+    backends[settings.name] = {rt->deriver.get(), rt->source.get()};
+    chains_[settings.name] = std::move(rt);
+  }
+  auto keys = api::ApiKeys::from_hex_hashes(config.api_keys_sha256);
+  if (!keys) throw std::runtime_error(keys.error().message);
+  if (keys->open())
+    std::cerr << "warning: server.api_keys_sha256 is empty: /v2/credit/balances is open to anyone who can reach it\n";
+  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends));
+
+  auto json_route = [](std::string body) {
+    return [body = std::move(body)](const api::ApiRequest&) { return api::ApiResponse{200, body, "application/json", {}}; };
+  };
+  std::vector<api::Route> routes;
+  routes.push_back({"/v2/credit/balances", [this](const api::ApiRequest& r) { return balances_->handle(r); }, true, true});
+  routes.push_back({"/openapi.json", json_route(api::kOpenApiJson), false, false});
+  routes.push_back({"/healthz", json_route(R"({"status":"ok"})"), false, false});
+  routes.push_back({"/readyz", [this](const api::ApiRequest&) { return readyz(); }, false, false});
+  routes.push_back({"/metrics",
+                    [](const api::ApiRequest&) {
+                      return api::ApiResponse{200, Metrics::global().render(), "text/plain; version=0.0.4", {}};
+                    },
+                    false, false});
+  router_ = std::make_unique<api::Router>(std::move(routes), std::move(*keys));
+}
+
+Service::~Service() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (readiness_thread_.joinable()) readiness_thread_.join();
+}
+
+Result<Address> Service::derive(const std::string& chain, const Address& owner) {
+  auto it = chains_.find(chain);
+  if (it == chains_.end()) return make_error(Errc::kNotConfigured, "chain '" + chain + "' is not configured");
+  return it->second->deriver->derive(owner);
+}
+
+api::ApiResponse Service::readyz() const {
+  std::string pending;
+  for (const auto& [name, rt] : chains_)
+    if (!rt->ready) pending += (pending.empty() ? "" : ", ") + name;
+  if (pending.empty()) return api::ApiResponse{200, R"({"status":"ready"})", "application/json", {}};
+  auto r = api::detail_response(503, "Waiting for eth_chainId to match the configured chain id: " + pending);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+void Service::start_readiness_checks() {
+  readiness_thread_ = std::thread([this] { readiness_loop(); });
+}
+
+void Service::readiness_loop() {
+  for (;;) {
+    bool all_ready = true;
+    for (auto& [name, rt] : chains_) {
+      auto id = rt->rpc->call("eth_chainId", {});
+      auto value = id && id->is_string() ? hex::decode_quantity(id->as_string()) : std::nullopt;
+      bool ok = value && *value == rt->settings.chain_id;
+      if (!ok && rt->ready)
+        std::cerr << "chain " << name << " is no longer ready: "
+                  << (value ? "eth_chainId " + std::to_string(*value) + " != " + std::to_string(rt->settings.chain_id)
+                            : std::string("eth_chainId failed"))
+                  << "\n";
+      if (value && !ok)
+        std::cerr << "chain " << name << ": RPC reports chain id " << *value << ", configured "
+                  << rt->settings.chain_id << "\n";
+      rt->ready = ok;
+      all_ready &= ok;
+    }
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, all_ready ? std::chrono::seconds(30) : std::chrono::seconds(1), [this] { return stopping_; }))
+      return;
+  }
+}
+
+}  // namespace creditscope::app

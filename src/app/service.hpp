@@ -1,0 +1,54 @@
+#pragma once
+// Wiring: the one place that names concrete classes. Builds per-chain RPC clients, credit
+// account derivers and data sources from the config, and the route table over them.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/balances_handler.hpp"
+#include "api/router.hpp"
+#include "app/config.hpp"
+#include "chain/live_source.hpp"
+
+namespace creditscope::app {
+
+class Service {
+ public:
+  /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash).
+  explicit Service(const AppConfig& config);
+  ~Service();
+
+  const api::Router& router() const { return *router_; }
+  const api::BalancesHandler& balances() const { return *balances_; }
+  /// The credit account of owner on chain; kNotConfigured for an unknown chain.
+  Result<Address> derive(const std::string& chain, const Address& owner);
+
+  /// Starts the background eth_chainId checks behind /readyz.
+  void start_readiness_checks();
+
+ private:
+  struct ChainRuntime {
+    chain::ChainSettings settings;
+    std::shared_ptr<chain::RpcClient> rpc;
+    std::unique_ptr<chain::CreditAccountDeriver> deriver;
+    std::unique_ptr<AccountSource> source;
+    std::atomic<bool> ready{false};
+  };
+  api::ApiResponse readyz() const;
+  void readiness_loop();
+
+  std::map<std::string, std::unique_ptr<ChainRuntime>> chains_;
+  std::unique_ptr<api::BalancesHandler> balances_;
+  std::unique_ptr<api::Router> router_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread readiness_thread_;
+};
+
+}  // namespace creditscope::app
