@@ -61,12 +61,15 @@ struct HttpServer::Impl {
     return n;
   }
 
+  // A plain coroutine rather than a capturing lambda: GCC 12 mishandles lambda captures that
+  // must outlive the first suspension.
+  static awaitable<ApiResponse> run_handler(const Route* route, ApiRequest request) {
+    co_return route->handler(request);
+  }
+
   awaitable<ApiResponse> dispatch(const Route& route, ApiRequest request) {
     if (!route.blocking) co_return route.handler(request);
-    co_return co_await asio::co_spawn(
-        workers,
-        [&route, request = std::move(request)]() -> awaitable<ApiResponse> { co_return route.handler(request); },
-        use_awaitable);
+    co_return co_await asio::co_spawn(workers, run_handler(&route, std::move(request)), use_awaitable);
   }
 
   awaitable<void> session(tcp::socket socket) {

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <variant>
@@ -199,6 +200,11 @@ Result<HttpResponse> request(const Url& url, http::verb verb, std::string body, 
       } catch (...) {
         // An HTTP-date Retry-After is rare for JSON-RPC; ignore it rather than guess.
       }
+    }
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     bool keep = res.keep_alive();
     out.body = std::move(res.body());

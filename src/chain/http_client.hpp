@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -29,6 +31,14 @@ struct HttpResponse {
   unsigned status = 0;
   std::string body;
   std::optional<std::chrono::seconds> retry_after;  // from a Retry-After header in seconds
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+
+  /// Value of the first header with this (lower-case) name, or nullopt.
+  std::optional<std::string> header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return v;
+    return std::nullopt;
+  }
 };
 
 struct HttpOptions {

@@ -44,20 +44,22 @@ Anvil::Anvil(Anvil&& other) noexcept : pid_(other.pid_), port_(other.port_), url
 
 Anvil::~Anvil() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
+  ::kill(-pid_, SIGTERM);
   for (int i = 0; i < 50; ++i) {
     if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(pid_, SIGKILL);
+  ::kill(-pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
 }
 
 Result<Anvil> Anvil::start(const AnvilOptions& options) {
   std::string binary = options.binary;
   if (binary.empty()) {
+    // The npm package's bin is a node wrapper that spawns the platform binary; start that binary
+    // directly so stopping this process stops the node.
     const char* env = std::getenv("ANVIL");
-    binary = env ? env : std::string(CREDITSCOPE_SOURCE_DIR) + "/tools/node_modules/.bin/anvil";
+    binary = env ? env : std::string(CREDITSCOPE_SOURCE_DIR) + "/tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
   }
   unsigned short port = options.port ? options.port : free_port();
   std::vector<std::string> args = {binary, "--port", std::to_string(port), "--host", "127.0.0.1",
@@ -67,7 +69,13 @@ Result<Anvil> Anvil::start(const AnvilOptions& options) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid;
-  if (int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0)
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // its own group: kill(-pid) reaches helpers too
+  posix_spawnattr_setpgroup(&attr, 0);
+  int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0)
     return make_error(Errc::kInternal, "cannot start anvil at " + binary + " (run `make tools`)");
   Anvil anvil(pid, port);
   chain::HttpRpcClient rpc({"devnet", {anvil.url()}, std::chrono::milliseconds(1000), 1});

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing creditscope needs and is missing: Debian packages, then the
+# npm tooling in tools/ (anvil, Safe artifacts, solc, ajv). Safe to run repeatedly; quiet when
+# everything is present. Usage: scripts/install-deps.sh [--bench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake make pkg-config curl ca-certificates
+          libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev)
+# A Node.js installed outside apt serves as well as Debian's.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk gnuplot-nox libbenchmark-dev); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -f tools/node_modules/.installed || tools/package-lock.json -nt tools/node_modules/.installed ]]; then
+  echo "installing npm tooling into tools/node_modules"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+  touch tools/node_modules/.installed
+fi

@@ -1,0 +1,105 @@
+#pragma once
+// Shared set-up for end-to-end tests: a fresh anvil per test with the Safe contracts and
+// Multicall3, and a creditscope server (in-process, real HTTP on a free port) pointed at it.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+
+#include "api/server.hpp"
+#include "app/service.hpp"
+#include "chain/http_client.hpp"
+#include "core/address.hpp"
+#include "devnet/anvil.hpp"
+#include "devnet/fixtures.hpp"
+
+namespace creditscope::e2e {
+
+/// Takes the value of a Result or fails the test with its message.
+template <class T>
+T must(Result<T> r, const char* what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  return std::move(*r);
+}
+inline void must(Result<void> r, const char* what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+}
+
+class Harness {
+ public:
+  explicit Harness(bool with_multicall = true)
+      : anvil_(must(devnet::Anvil::start(), "start anvil")),
+        artifacts_(must(devnet::Artifacts::load(), "load artifacts")),
+        chain_(anvil_.url()) {
+    params_ = must(devnet::deploy_safe_infra(chain_, artifacts_), "deploy Safe");
+    if (with_multicall) must(devnet::install_multicall3(chain_, artifacts_), "install Multicall3");
+  }
+
+  devnet::DevChain& chain() { return chain_; }
+  const devnet::Artifacts& artifacts() const { return artifacts_; }
+  const chain::CreditAccountParams& params() const { return params_; }
+  const std::string& rpc_url() const { return anvil_.url(); }
+
+  /// A config with one chain "base" on this anvil.
+  app::AppConfig config(bool use_multicall = true, std::vector<std::string> urls = {}) const {
+    app::AppConfig cfg;
+    cfg.server.listen = "127.0.0.1:0";
+    chain::ChainSettings c;
+    c.name = "base";
+    c.chain_id = 31337;
+    c.rpc_urls = urls.empty() ? std::vector<std::string>{anvil_.url()} : urls;
+    if (use_multicall) c.multicall3 = *hex::decode_address(devnet::kMulticall3Address);
+    c.credit_account = params_;
+    c.rpc_timeout = std::chrono::milliseconds(5000);
+    cfg.chains.push_back(c);
+    return cfg;
+  }
+
+ private:
+  devnet::Anvil anvil_;
+  devnet::Artifacts artifacts_;
+  devnet::DevChain chain_;
+  chain::CreditAccountParams params_;
+};
+
+/// A running creditscope server for a config.
+class Server {
+ public:
+  explicit Server(const app::AppConfig& config)
+      : service_(config), server_(config.server, service_.router()) {
+    service_.start_readiness_checks();
+    server_.start();
+  }
+  ~Server() { server_.stop(); }
+
+  app::Service& service() { return service_; }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  chain::HttpResponse get(const std::string& target) const {
+    return must(chain::http_get(must(chain::parse_url(base() + target), "url")), "GET");
+  }
+
+ private:
+  app::Service service_;
+  api::HttpServer server_;
+};
+
+/// Runs the spec validator (Ajv) on body; returns its output, empty when valid.
+inline std::string schema_errors(const std::string& body, const std::string& schema = "CreditBalancesResponse") {
+  char path[] = "/tmp/creditscope-body-XXXXXX";
+  int fd = mkstemp(path);
+  ::close(fd);
+  std::ofstream(path) << body;
+  std::string cmd = std::string("node ") + CREDITSCOPE_SOURCE_DIR + "/tools/validate-response.mjs " +
+                    CREDITSCOPE_SOURCE_DIR + "/../shared/spec/credit-balances.openapi.yaml " + schema + " " + path +
+                    " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int rc = pclose(p);
+  std::remove(path);
+  return rc == 0 ? std::string{} : (out.empty() ? "validator failed" : out);
+}
+
+}  // namespace creditscope::e2e
