@@ -87,6 +87,10 @@ struct HttpServer::Impl {
         co_await write(stream, detail_response(431, "Request Header Fields Too Large"), 11, false, false);
         break;
       }
+      if (ec == http::error::body_limit) {  // a declared Content-Length above the limit
+        co_await write(stream, detail_response(413, "Request Entity Too Large"), 11, false, false);
+        break;
+      }
       if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
           ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
         break;

@@ -224,6 +224,17 @@ TEST_F(BalancesE2E, EmptyAccountAndErrors) {
   auto long_uri = server.get("/v2/credit/balances?chain=base&owner=" + std::string(9000, 'a'));
   EXPECT_EQ(long_uri.status, 414u);
   EXPECT_EQ(server.get("/healthz").body, R"({"status":"ok"})");
+  auto big_headers = raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'j') + "\r\n\r\n");
+  EXPECT_EQ(big_headers.substr(0, 12), "HTTP/1.1 431") << big_headers.substr(0, 200);
+  EXPECT_NE(big_headers.find(R"({"detail":"Request Header Fields Too Large"})"), std::string::npos);
+  auto big_body = raw_exchange(server.port(), "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
+  EXPECT_EQ(big_body.substr(0, 12), "HTTP/1.1 413") << big_body.substr(0, 200);
+  auto garbage = raw_exchange(server.port(), "\x01\x02 not http\r\n\r\n");
+  EXPECT_EQ(garbage.substr(0, 12), "HTTP/1.1 400") << garbage;
+  auto head = raw_exchange(server.port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 200");
+  EXPECT_NE(head.find("Content-Length: 15"), std::string::npos) << head;
+  EXPECT_EQ(head.find("{"), std::string::npos) << "HEAD must not carry a body";
   auto openapi = server.get("/openapi.json");
   EXPECT_EQ(openapi.status, 200u);
   EXPECT_NO_THROW(json::parse(openapi.body).at("paths").at("/v2/credit/balances"));
@@ -243,16 +254,10 @@ TEST_F(BalancesE2E, ApiKeysAreRequiredWhenConfigured) {
   auto denied = server.get(target);
   EXPECT_EQ(denied.status, 401u);
   EXPECT_EQ(denied.body, R"({"detail":"Invalid or missing API key"})");
-  // Beast client via raw request with the header.
-  chain::Url url = must(chain::parse_url(server.base() + target), "url");
-  std::string raw = "GET " + url.target + " HTTP/1.1\r\nHost: x\r\nx-api-key: secret\r\nConnection: close\r\n\r\n";
-  std::string cmd = "printf '" + raw + "' | timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + url.port +
-                    "; cat >&3; cat <&3' 2>/dev/null | head -1";
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[256] = {0};
-  fgets(buf, sizeof buf, p);
-  pclose(p);
-  EXPECT_EQ(std::string(buf).substr(0, 12), "HTTP/1.1 200");
+  auto accepted = raw_exchange(server.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nx-api-key: secret\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(accepted.substr(0, 12), "HTTP/1.1 200") << accepted;
+  auto wrong = raw_exchange(server.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nx-api-key: Secret\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(wrong.substr(0, 12), "HTTP/1.1 401") << wrong;
   EXPECT_EQ(server.get("/healthz").status, 200u);  // health stays open
 }
 

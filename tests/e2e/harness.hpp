@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 
@@ -74,6 +79,7 @@ class Server {
   ~Server() { server_.stop(); }
 
   app::Service& service() { return service_; }
+  unsigned short port() const { return server_.port(); }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
   chain::HttpResponse get(const std::string& target) const {
     return must(chain::http_get(must(chain::parse_url(base() + target), "url")), "GET");
@@ -83,6 +89,33 @@ class Server {
   app::Service service_;
   api::HttpServer server_;
 };
+
+/// Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes or
+/// 5 s pass: for requests a well-behaved client library would refuse to send.
+inline std::string raw_exchange(unsigned short port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
 
 /// Runs the spec validator (Ajv) on body; returns its output, empty when valid.
 inline std::string schema_errors(const std::string& body, const std::string& schema = "CreditBalancesResponse") {
