@@ -12,6 +12,13 @@ ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
   r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
   return r;
 }
+
+ApiResponse answer_response(const AccountAnswer& answer) {
+  ApiResponse r;
+  r.body = rendered_body(*answer.snapshot);
+  r.headers.emplace_back("X-Block-Number", std::to_string(answer.block_num));
+  return r;
+}
 }  // namespace
 
 ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
@@ -28,19 +35,32 @@ ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
     return unavailable("Chain '" + params.chain + "' is not configured on this server", 300);
 
   auto account = it->second.deriver->derive(params.owner);
-  auto snapshot = account ? it->second.source->snapshot(*account) : Result<AccountSnapshot>(account.error());
+  auto snapshot = account ? it->second.source->snapshot(*account) : Result<AccountAnswer>(account.error());
   if (!snapshot) {
     // The reason can name an RPC host; log it, do not send it.
     std::cerr << "balances chain=" << params.chain << " failed: " << snapshot.error().message << "\n";
-    const bool timeout = snapshot.error().code == Errc::kTimeout;
-    return unavailable(timeout ? "Timed out reading chain '" + params.chain + "'; try again shortly"
-                               : "Upstream RPC for chain '" + params.chain + "' is unavailable; try again shortly",
-                       timeout ? 2 : 5);
+    switch (snapshot.error().code) {
+      case Errc::kTimeout:
+        return unavailable("Timed out reading chain '" + params.chain + "'; try again shortly", 2);
+      case Errc::kBackfilling:
+        return unavailable("Indexing this account's history on chain '" + params.chain + "'; try again shortly", 5);
+      default:
+        return unavailable("Upstream RPC for chain '" + params.chain + "' is unavailable; try again shortly", 5);
+    }
   }
-  ApiResponse r;
-  r.body = render_balances(*snapshot, std::nullopt);
-  r.headers.emplace_back("X-Block-Number", std::to_string(snapshot->snapshot_block));
-  return r;
+  return answer_response(*snapshot);
+}
+
+std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
+  auto validated = validate_balances_query(request.query);
+  if (!validated.params) return std::nullopt;  // handle() renders the 422 the same way
+  auto it = chains_.find(validated.params->chain);
+  if (it == chains_.end()) return std::nullopt;
+  auto account = it->second.deriver->derive_cached(validated.params->owner);
+  if (!account) return std::nullopt;
+  auto answer = it->second.source->peek(*account);
+  if (!answer) return std::nullopt;
+  return answer_response(*answer);
 }
 
 }  // namespace creditscope::api

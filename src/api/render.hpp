@@ -17,4 +17,7 @@ namespace creditscope::api {
 ///   unknown.
 std::string render_balances(const AccountSnapshot& snapshot, const std::optional<std::string>& total_usd_value);
 
+/// render_balances(snapshot, nullopt), computed once per snapshot and kept on it.
+const std::string& rendered_body(const AccountSnapshot& snapshot);
+
 }  // namespace creditscope::api

@@ -3,6 +3,7 @@
 // Allow. GET routes also answer HEAD. No transport knowledge here.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct Route {
   std::function<ApiResponse(const ApiRequest&)> handler;
   bool blocking = false;     // may wait on the network: run on the worker pool
   bool needs_api_key = false;
+  // For blocking routes: answers on the network thread when it can do so without waiting.
+  std::function<std::optional<ApiResponse>(const ApiRequest&)> fast = {};
 };
 
 class Router {

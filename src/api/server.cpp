@@ -69,6 +69,9 @@ struct HttpServer::Impl {
 
   awaitable<ApiResponse> dispatch(const Route& route, ApiRequest request) {
     if (!route.blocking) co_return route.handler(request);
+    if (route.fast) {
+      if (auto answer = route.fast(request)) co_return std::move(*answer);
+    }
     co_return co_await asio::co_spawn(workers, run_handler(&route, std::move(request)), use_awaitable);
   }
 

@@ -28,22 +28,35 @@ Address create2_address(const Address& deployer, const Hash32& salt, const Hash3
   return out;
 }
 
-Address derive_credit_account(const CreditAccountParams& params, ByteView proxy_creation_code,
-                              const Address& owner) {
+Hash32 proxy_init_code_hash(const CreditAccountParams& params, ByteView proxy_creation_code) {
+  Bytes init_code(proxy_creation_code.begin(), proxy_creation_code.end());
+  abi::put(init_code, abi::address_word(params.singleton));
+  return keccak256(view(init_code));
+}
+
+Address derive_credit_account(const CreditAccountParams& params, const Hash32& init_code_hash, const Address& owner) {
   Bytes initializer = safe_setup_initializer(owner, params.fallback_handler);
   Bytes salt_preimage;
   abi::put(salt_preimage, keccak256(view(initializer)).bytes);
   abi::put(salt_preimage, abi::uint_word(params.salt_nonce));
-  Hash32 salt = keccak256(view(salt_preimage));
-  Bytes init_code(proxy_creation_code.begin(), proxy_creation_code.end());
-  abi::put(init_code, abi::address_word(params.singleton));
-  return create2_address(params.proxy_factory, salt, keccak256(view(init_code)));
+  return create2_address(params.proxy_factory, keccak256(view(salt_preimage)), init_code_hash);
+}
+
+Address derive_credit_account(const CreditAccountParams& params, ByteView proxy_creation_code,
+                              const Address& owner) {
+  return derive_credit_account(params, proxy_init_code_hash(params, proxy_creation_code), owner);
+}
+
+std::optional<Address> CreditAccountDeriver::derive_cached(const Address& owner) const {
+  std::lock_guard lock(mutex_);
+  if (!init_code_hash_) return std::nullopt;
+  return derive_credit_account(params_, *init_code_hash_, owner);
 }
 
 Result<Address> CreditAccountDeriver::derive(const Address& owner) {
-  std::unique_lock lock(mutex_);
-  if (!creation_code_) {
-    lock.unlock();  // do not hold the lock across a network call
+  if (auto cached = derive_cached(owner)) return *cached;
+  {
+    // Not under the lock: a network call must not block derive_cached() on the fast path.
     static const auto kProxyCreationCode = selector("proxyCreationCode()");
     Bytes data(kProxyCreationCode.begin(), kProxyCreationCode.end());
     auto res = rpc_.call("eth_call", json::array{json::object{{"to", hex::encode(view(params_.proxy_factory))},
@@ -55,10 +68,10 @@ Result<Address> CreditAccountDeriver::derive(const Address& owner) {
     if (!code || code->empty())
       return make_error(Errc::kUpstream, "proxy_factory " + hex::encode(view(params_.proxy_factory)) +
                                              " returned no proxyCreationCode (not deployed on this chain?)");
-    lock.lock();
-    creation_code_ = Bytes(code->begin(), code->end());
+    std::lock_guard lock(mutex_);
+    init_code_hash_ = proxy_init_code_hash(params_, *code);
   }
-  return derive_credit_account(params_, view(*creation_code_), owner);
+  return *derive_cached(owner);
 }
 
 }  // namespace creditscope::chain

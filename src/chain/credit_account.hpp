@@ -25,8 +25,12 @@ Bytes safe_setup_initializer(const Address& owner, const Address& fallback_handl
 /// keccak256(0xff ++ deployer ++ salt ++ init_code_hash)[12:] (EIP-1014).
 Address create2_address(const Address& deployer, const Hash32& salt, const Hash32& init_code_hash);
 
+/// keccak256(proxyCreationCode ++ uint256(singleton)): constant per chain.
+Hash32 proxy_init_code_hash(const CreditAccountParams& params, ByteView proxy_creation_code);
+
 /// What SafeProxyFactory v1.4.1 computes: salt = keccak256(keccak256(initializer) ++ salt_nonce),
 /// init code = proxyCreationCode ++ uint256(singleton).
+Address derive_credit_account(const CreditAccountParams& params, const Hash32& init_code_hash, const Address& owner);
 Address derive_credit_account(const CreditAccountParams& params, ByteView proxy_creation_code,
                               const Address& owner);
 
@@ -37,12 +41,14 @@ class CreditAccountDeriver {
   CreditAccountDeriver(CreditAccountParams params, RpcClient& rpc) : params_(params), rpc_(rpc) {}
   /// kUpstream if the factory's creation code cannot be read (not deployed, node down).
   Result<Address> derive(const Address& owner);
+  /// The address if the creation code is already known; never touches the network.
+  std::optional<Address> derive_cached(const Address& owner) const;
 
  private:
   const CreditAccountParams params_;
   RpcClient& rpc_;
-  std::mutex mutex_;
-  std::optional<Bytes> creation_code_;  // guarded by mutex_
+  mutable std::mutex mutex_;
+  std::optional<Hash32> init_code_hash_;  // guarded by mutex_
 };
 
 }  // namespace creditscope::chain

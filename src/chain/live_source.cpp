@@ -52,23 +52,23 @@ Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSett
 LiveAccountSource::LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc)
     : settings_(settings), rpc_(std::move(rpc)), tuner_(settings.logs_initial_span, settings.logs_max_span) {}
 
-Result<AccountSnapshot> LiveAccountSource::snapshot(const Address& credit_account) {
+Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account) {
   auto head = rpc_->call("eth_blockNumber", {});
   if (!head) return make_error(Errc::kUpstream, "eth_blockNumber failed: " + head.error().message);
   auto block_num = head->is_string() ? hex::decode_quantity(head->as_string()) : std::nullopt;
   if (!block_num) return make_error(Errc::kUpstream, "eth_blockNumber returned no number");
 
-  AccountSnapshot snap;
-  snap.credit_account = credit_account;
-  snap.snapshot_block = *block_num;
-  if (settings_.start_block > *block_num) return snap;  // nothing can have happened yet
+  auto snap = std::make_shared<AccountSnapshot>();
+  snap->credit_account = credit_account;
+  snap->snapshot_block = *block_num;
+  if (settings_.start_block > *block_num) return AccountAnswer{snap, *block_num};  // nothing can have happened yet
   auto transfers = fetch_transfer_logs(*rpc_, {credit_account}, settings_.start_block, *block_num, tuner_);
   if (!transfers) return transfers.error();
   if (auto filled = fill_block_timestamps(*rpc_, *transfers); !filled) return filled.error();
   auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(*transfers), *block_num);
   if (!holdings) return holdings.error();
-  snap.holdings = std::move(*holdings);
-  return snap;
+  snap->holdings = std::move(*holdings);
+  return AccountAnswer{snap, *block_num};
 }
 
 }  // namespace creditscope::chain

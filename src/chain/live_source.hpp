@@ -22,7 +22,7 @@ class LiveAccountSource final : public AccountSource {
   LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc);
   /// eth_blockNumber fixes the snapshot block; then logs, timestamps and one batch of contract
   /// reads at that block. Thread-safe.
-  Result<AccountSnapshot> snapshot(const Address& credit_account) override;
+  Result<AccountAnswer> snapshot(const Address& credit_account) override;
 
  private:
   const ChainSettings settings_;

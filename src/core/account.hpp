@@ -3,6 +3,8 @@
 // Where the data comes from (live RPC, a persistent index) is hidden behind AccountSource.
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,10 +41,21 @@ struct TokenHolding {
   std::vector<TokenTransfer> transfers;  // ascending (block_num, log_index)
 };
 
+/// Everything known about one account. Immutable once shared: a change produces a new snapshot,
+/// so anything derived from one (the rendered body) can be cached on it and never goes stale.
 struct AccountSnapshot {
   Address credit_account;
-  std::uint64_t snapshot_block = 0;
+  std::uint64_t snapshot_block = 0;    // the block the data was last brought up to
   std::vector<TokenHolding> holdings;  // one per token with any transfer, in token address order
+
+  /// The API layer's rendering of this snapshot, made once on first use.
+  mutable std::once_flag render_once;
+  mutable std::string rendered;
+};
+
+struct AccountAnswer {
+  std::shared_ptr<const AccountSnapshot> snapshot;
+  std::uint64_t block_num = 0;  // the block the answer describes (X-Block-Number)
 };
 
 /// Produces the full snapshot of one credit account on one chain.
@@ -51,7 +64,10 @@ class AccountSource {
  public:
   virtual ~AccountSource() = default;
   /// Errc::kUpstream / kTimeout when the chain cannot be read completely: never a partial snapshot.
-  virtual Result<AccountSnapshot> snapshot(const Address& credit_account) = 0;
+  /// May block on the network.
+  virtual Result<AccountAnswer> snapshot(const Address& credit_account) = 0;
+  /// The answer if it is available without any network call, else nullopt. Never blocks.
+  virtual std::optional<AccountAnswer> peek(const Address&) { return std::nullopt; }
 };
 
 }  // namespace creditscope

@@ -16,6 +16,7 @@ enum class Errc {
   kRangeTooLarge,  // a provider refused an eth_getLogs range; split and retry
   kNotConfigured,  // the chain or feature is not configured on this server
   kTimeout,        // a deadline passed
+  kBackfilling,    // the account's history is still being indexed; ask again later
   kInternal,       // a bug or broken invariant
 };
 
