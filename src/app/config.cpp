@@ -32,8 +32,9 @@ struct Key {
 constexpr Key kServerKeys[] = {
     {"listen", Kind::kString},         {"api_keys_sha256", Kind::kStringList}, {"io_threads", Kind::kInt},
     {"worker_threads", Kind::kInt},    {"max_connections", Kind::kInt},        {"read_timeout_s", Kind::kInt},
-    {"idle_timeout_s", Kind::kInt},
+    {"idle_timeout_s", Kind::kInt},    {"request_deadline_ms", Kind::kInt},
 };
+constexpr Key kStoreKeys[] = {{"mode", Kind::kString}, {"path", Kind::kString}};
 constexpr Key kChainKeys[] = {
     {"chain_id", Kind::kInt},
     {"rpc_urls", Kind::kStringList},
@@ -44,6 +45,10 @@ constexpr Key kChainKeys[] = {
     {"rpc_timeout_ms", Kind::kInt},
     {"rpc_max_batch", Kind::kInt},
     {"eth_call_gas_cap", Kind::kInt},
+    {"poll_interval_ms", Kind::kInt},
+    {"finality_depth", Kind::kInt},
+    {"balance_refresh_s", Kind::kInt},
+    {"backfill_commit_blocks", Kind::kInt},
     {"credit_account.proxy_factory", Kind::kString},
     {"credit_account.singleton", Kind::kString},
     {"credit_account.fallback_handler", Kind::kString},
@@ -166,6 +171,10 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
     if (auto it = env_map.find(env_name(std::string("server.") + key.path)); it != env_map.end())
       if (auto r = apply_override(root, "server", key, it->second); !r) return r.error();
   }
+  for (const auto& key : kStoreKeys) {
+    if (auto it = env_map.find(env_name(std::string("store.") + key.path)); it != env_map.end())
+      if (auto r = apply_override(root, "store", key, it->second); !r) return r.error();
+  }
   std::vector<std::string> chain_names(std::begin(api::kSpecChains), std::end(api::kSpecChains));
   if (auto* chains = root["chains"].as_table())
     for (const auto& [name, _] : *chains) chain_names.emplace_back(name.str());
@@ -177,6 +186,7 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
         if (auto r = apply_override(root, "chains." + name, key, it->second); !r) return r.error();
 
   AppConfig cfg;
+  long request_deadline_ms = 25000;
   if (auto* server = root["server"].as_table()) {
     Reader r{*server, path + ": server.", std::nullopt};
     if (auto listen = r.string("listen")) cfg.server.listen = *listen;
@@ -186,13 +196,22 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
     cfg.server.max_connections = r.integer<std::size_t>("max_connections", cfg.server.max_connections, 1);
     cfg.server.read_timeout = std::chrono::seconds(r.integer<long>("read_timeout_s", cfg.server.read_timeout.count(), 1));
     cfg.server.idle_timeout = std::chrono::seconds(r.integer<long>("idle_timeout_s", cfg.server.idle_timeout.count(), 1));
+    request_deadline_ms = r.integer<long>("request_deadline_ms", request_deadline_ms, 1);
+    if (r.error) return *r.error;
+  }
+  if (auto* store = root["store"].as_table()) {
+    Reader r{*store, path + ": store.", std::nullopt};
+    cfg.store.mode = r.string("mode").value_or(cfg.store.mode);
+    cfg.store.path = r.string("path").value_or(cfg.store.path);
+    if (cfg.store.mode != "sqlite" && cfg.store.mode != "none") r.fail("mode must be \"sqlite\" or \"none\"");
     if (r.error) return *r.error;
   }
   if (auto* chains = root["chains"].as_table()) {
     for (const auto& [name, node] : *chains) {
       auto* t = node.as_table();
       if (!t) return make_error(Errc::kInvalidInput, path + ": chains." + std::string(name.str()) + " must be a table");
-      chain::ChainSettings c;
+      ChainConfig cc;
+      chain::ChainSettings& c = cc.settings;
       c.name = name.str();
       if (std::find(std::begin(api::kSpecChains), std::end(api::kSpecChains), c.name) == std::end(api::kSpecChains))
         return make_error(Errc::kInvalidInput, path + ": chains." + c.name + " is not one of the API's chains");
@@ -208,6 +227,12 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
       c.rpc_timeout = std::chrono::milliseconds(r.integer<long>("rpc_timeout_ms", 10000, 1));
       c.rpc_max_batch = r.integer<std::size_t>("rpc_max_batch", 100, 1);
       c.eth_call_gas_cap = r.integer<std::uint64_t>("eth_call_gas_cap", 1'000'000, 21000);
+      cc.indexer = indexer::default_indexer_options(c.name);
+      cc.indexer.poll_interval = std::chrono::milliseconds(r.integer<long>("poll_interval_ms", cc.indexer.poll_interval.count(), 10));
+      cc.indexer.finality_depth = r.integer<std::uint64_t>("finality_depth", cc.indexer.finality_depth, 1);
+      cc.indexer.balance_refresh = std::chrono::seconds(r.integer<long>("balance_refresh_s", cc.indexer.balance_refresh.count(), 1));
+      cc.indexer.request_deadline = std::chrono::milliseconds(request_deadline_ms);
+      cc.indexer.backfill_commit_blocks = r.integer<std::uint64_t>("backfill_commit_blocks", cc.indexer.backfill_commit_blocks, 1);
       auto factory = r.address("credit_account.proxy_factory", true);
       auto singleton = r.address("credit_account.singleton", true);
       auto handler = r.address("credit_account.fallback_handler", true);
@@ -219,7 +244,7 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
       for (const auto& url : c.rpc_urls)
         if (!url.starts_with("http://") && !url.starts_with("https://"))
           return make_error(Errc::kInvalidInput, path + ": chains." + c.name + ".rpc_urls entries must be http(s) URLs");
-      cfg.chains.push_back(std::move(c));
+      cfg.chains.push_back(std::move(cc));
     }
   }
   return cfg;

@@ -11,14 +11,26 @@
 
 #include "api/server.hpp"
 #include "chain/chain_settings.hpp"
+#include "indexer/chain_indexer.hpp"
 #include "core/result.hpp"
 
 namespace creditscope::app {
 
+struct StoreConfig {
+  std::string mode = "sqlite";  // "sqlite": persistent index; "none": read the chain on every request
+  std::string path = "creditscope.db";
+};
+
+struct ChainConfig {
+  chain::ChainSettings settings;
+  indexer::IndexerOptions indexer;
+};
+
 struct AppConfig {
   api::ServerOptions server;
   std::vector<std::string> api_keys_sha256;
-  std::vector<chain::ChainSettings> chains;
+  StoreConfig store;
+  std::vector<ChainConfig> chains;
 };
 
 /// Parses TOML text (path used in messages) with overrides from `env` (name -> value).

@@ -29,12 +29,14 @@ TEST(Config, ParsesChainsAndServer) {
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:9000");
   ASSERT_EQ(cfg->chains.size(), 1u);
-  const auto& c = cfg->chains[0];
+  const auto& c = cfg->chains[0].settings;
   EXPECT_EQ(c.name, "base");
   EXPECT_EQ(c.chain_id, 8453u);
   EXPECT_EQ(c.start_block, 5u);
   EXPECT_EQ(c.credit_account.salt_nonce, 7);
   EXPECT_EQ(to_checksum(c.credit_account.singleton), "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762");
+  EXPECT_EQ(cfg->chains[0].indexer.finality_depth, 900u);  // Base's default
+  EXPECT_EQ(cfg->store.mode, "sqlite");
 }
 
 TEST(Config, EnvironmentOverridesAndAddsChains) {
@@ -50,11 +52,11 @@ TEST(Config, EnvironmentOverridesAndAddsChains) {
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->server.listen, "0.0.0.0:1");
   ASSERT_EQ(cfg->chains.size(), 2u);
-  EXPECT_EQ(cfg->chains[0].rpc_urls, (std::vector<std::string>{"http://a:1", "http://b:2"}));
-  EXPECT_EQ(cfg->chains[0].credit_account.salt_nonce, 9);
-  EXPECT_EQ(cfg->chains[1].name, "tempo");
-  EXPECT_EQ(cfg->chains[1].chain_id, 4217u);
-  EXPECT_FALSE(cfg->chains[1].multicall3);
+  EXPECT_EQ(cfg->chains[0].settings.rpc_urls, (std::vector<std::string>{"http://a:1", "http://b:2"}));
+  EXPECT_EQ(cfg->chains[0].settings.credit_account.salt_nonce, 9);
+  EXPECT_EQ(cfg->chains[1].settings.name, "tempo");
+  EXPECT_EQ(cfg->chains[1].settings.chain_id, 4217u);
+  EXPECT_FALSE(cfg->chains[1].settings.multicall3);
 }
 
 TEST(Config, RejectsBadValuesWithTheKeyName) {

@@ -77,7 +77,7 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
             << server.port() << " (" << config.chains.size() << " chain(s))\n";
   if (!banner_owner.empty())
     std::cout << "\nTry:\n  curl -s 'http://127.0.0.1:" << server.port() << "/v2/credit/balances?chain="
-              << config.chains.front().name << "&owner=" << banner_owner << "'\n\n"
+              << config.chains.front().settings.name << "&owner=" << banner_owner << "'\n\n"
               << std::flush;
   wait_for_signal();
   std::cerr << "shutting down\n";
@@ -107,7 +107,7 @@ int one_shot(const app::AppConfig& config, const Args& args, bool derive_only) {
 
 int run_devnet(app::AppConfig config) {
   if (config.chains.size() != 1) return fail("the devnet config must configure exactly one chain");
-  auto& chain = config.chains.front();
+  auto& chain = config.chains.front().settings;
   auto url = chain::parse_url(chain.rpc_urls.front());
   if (!url) return fail("bad devnet rpc url");
   std::cerr << "starting anvil on 127.0.0.1:" << url->port << " (chain id " << chain.chain_id << ")\n";

@@ -12,7 +12,12 @@ namespace creditscope::app {
 
 Service::Service(const AppConfig& config) {
   std::map<std::string, api::ChainBackend> backends;
-  for (const auto& settings : config.chains) {
+  if (config.store.mode == "sqlite") {
+    auto opened = store::open_sqlite(config.store.path);
+    if (!opened) throw std::runtime_error(opened.error().message);
+    store_ = std::move(*opened);
+  }
+  for (const auto& [settings, indexer_options] : config.chains) {
     auto rt = std::make_unique<ChainRuntime>();
     rt->settings = settings;
     chain::RpcOptions rpc_options;
@@ -22,7 +27,13 @@ Service::Service(const AppConfig& config) {
     rpc_options.max_batch = settings.rpc_max_batch;
     rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
     rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
-    rt->source = std::make_unique<chain::LiveAccountSource>(settings, rt->rpc);
+    if (store_) {
+      auto indexer = std::make_unique<indexer::ChainIndexer>(settings, indexer_options, rt->rpc, *store_);
+      indexer->start();
+      rt->source = std::move(indexer);
+    } else {
+      rt->source = std::make_unique<chain::LiveAccountSource>(settings, rt->rpc);
+    }
     backends[settings.name] = {rt->deriver.get(), rt->source.get()};
     chains_[settings.name] = std::move(rt);
   }
@@ -50,6 +61,7 @@ Service::Service(const AppConfig& config) {
 }
 
 Service::~Service() {
+  for (auto& [_, rt] : chains_) rt->source.reset();  // indexers stop before the store closes
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -13,12 +13,14 @@
 #include "api/router.hpp"
 #include "app/config.hpp"
 #include "chain/live_source.hpp"
+#include "store/store.hpp"
 
 namespace creditscope::app {
 
 class Service {
  public:
-  /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash).
+  /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash, a store
+  /// that cannot be opened). With a store, each chain's indexer starts in the background.
   explicit Service(const AppConfig& config);
   ~Service();
 
@@ -35,12 +37,13 @@ class Service {
     chain::ChainSettings settings;
     std::shared_ptr<chain::RpcClient> rpc;
     std::unique_ptr<chain::CreditAccountDeriver> deriver;
-    std::unique_ptr<AccountSource> source;
+    std::unique_ptr<AccountSource> source;  // a ChainIndexer, or the live source without a store
     std::atomic<bool> ready{false};
   };
   api::ApiResponse readyz() const;
   void readiness_loop();
 
+  std::unique_ptr<store::Store> store_;  // null in stateless mode; outlives the indexers below
   std::map<std::string, std::unique_ptr<ChainRuntime>> chains_;
   std::unique_ptr<api::BalancesHandler> balances_;
   std::unique_ptr<api::Router> router_;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "chain/abi.hpp"
+#include "chain/blocks.hpp"
 #include "chain/contract_calls.hpp"
 #include "chain/token_metadata.hpp"
 #include "core/hex.hpp"
@@ -53,10 +54,8 @@ LiveAccountSource::LiveAccountSource(const ChainSettings& settings, std::shared_
     : settings_(settings), rpc_(std::move(rpc)), tuner_(settings.logs_initial_span, settings.logs_max_span) {}
 
 Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account) {
-  auto head = rpc_->call("eth_blockNumber", {});
-  if (!head) return make_error(Errc::kUpstream, "eth_blockNumber failed: " + head.error().message);
-  auto block_num = head->is_string() ? hex::decode_quantity(head->as_string()) : std::nullopt;
-  if (!block_num) return make_error(Errc::kUpstream, "eth_blockNumber returned no number");
+  auto block_num = fetch_head(*rpc_);
+  if (!block_num) return block_num.error();
 
   auto snap = std::make_shared<AccountSnapshot>();
   snap->credit_account = credit_account;

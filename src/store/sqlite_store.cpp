@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <mutex>
 
 #include "store/store.hpp"
@@ -136,18 +137,22 @@ class SqliteStore final : public Store {
     return guarded([&] { return meta(chain, "chain_id"); });
   }
 
-  Result<void> set_chain_id(const std::string& chain, std::uint64_t id) override {
+  Result<bool> set_chain_identity(const std::string& chain, std::uint64_t id, std::uint64_t genesis_tag) override {
     return guarded([&] {
       exec_checked("BEGIN IMMEDIATE");
-      auto old = meta(chain, "chain_id");
-      if (old && *old != id) {
+      auto old_id = meta(chain, "chain_id");
+      auto old_tag = meta(chain, "genesis");
+      const bool differs = (old_id && *old_id != id) || (old_tag && *old_tag != genesis_tag);
+      if (differs) {
         for (const char* table : {"meta", "accounts", "transfers", "tokens", "balances", "blocks"}) {
           std::string sql = std::string("DELETE FROM ") + table + " WHERE chain = ?";
           Statement(db_, sql.c_str()).bind(1, chain).run();
         }
       }
       set_meta(chain, "chain_id", id);
+      set_meta(chain, "genesis", genesis_tag);
       exec_checked("COMMIT");
+      return differs;
     });
   }
 
@@ -165,6 +170,15 @@ class SqliteStore final : public Store {
       s.bind(1, chain);
       while (s.step()) out.push_back({s.address(0), s.u64(1)});
       return out;
+    });
+  }
+
+  Result<std::optional<StoredAccount>> account(const std::string& chain, const Address& account) override {
+    return guarded([&]() -> std::optional<StoredAccount> {
+      Statement s(db_, "SELECT synced_through FROM accounts WHERE chain = ? AND account = ?");
+      s.bind(1, chain).bind(2, view(account));
+      if (s.step()) return StoredAccount{account, s.u64(0)};
+      return std::nullopt;
     });
   }
 
@@ -279,6 +293,8 @@ class SqliteStore final : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
+  std::error_code ec;
+  if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) std::filesystem::create_directories(dir, ec);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";

@@ -77,13 +77,18 @@ TEST_F(SqliteStoreTest, RollbackRemovesEverythingAboveTheFork) {
   EXPECT_TRUE(s->balances("base")->empty());
 }
 
-TEST_F(SqliteStoreTest, ChangedChainIdDropsTheChainsData) {
+TEST_F(SqliteStoreTest, ChangedChainIdentityDropsTheChainsData) {
   auto s = std::move(*open_sqlite(path));
-  ASSERT_TRUE(s->set_chain_id("base", 8453));
+  EXPECT_FALSE(*s->set_chain_identity("base", 8453, 1));
   ASSERT_TRUE(s->add_account("base", addr('1'), 5));
-  ASSERT_TRUE(s->set_chain_id("base", 8453));
+  EXPECT_FALSE(*s->set_chain_identity("base", 8453, 1));
   EXPECT_EQ(s->accounts("base")->size(), 1u);
-  ASSERT_TRUE(s->set_chain_id("base", 31337));
+  EXPECT_EQ((*s->account("base", addr('1')))->synced_through, 5u);
+  EXPECT_FALSE(*s->account("base", addr('2')));
+  EXPECT_TRUE(*s->set_chain_identity("base", 8453, 2));  // same id, another genesis: a new devnet
+  EXPECT_TRUE(s->accounts("base")->empty());
+  ASSERT_TRUE(s->add_account("base", addr('1'), 5));
+  EXPECT_TRUE(*s->set_chain_identity("base", 31337, 2));
   EXPECT_TRUE(s->accounts("base")->empty());
   EXPECT_EQ(**s->chain_id("base"), 31337u);
 }

@@ -47,13 +47,15 @@ class Store {
 
   /// The chain id recorded for chain; nullopt for a chain never seen.
   virtual Result<std::optional<std::uint64_t>> chain_id(const std::string& chain) = 0;
-  /// Records the chain id; with a different id already recorded, all of chain's data is dropped
-  /// first (the store was pointed at another network).
-  virtual Result<void> set_chain_id(const std::string& chain, std::uint64_t id) = 0;
+  /// Records the chain's identity (chain id and a tag of its genesis hash). If a different identity
+  /// is recorded, all of chain's data is dropped first: the store was pointed at another network
+  /// (or a fresh devnet). Returns true if data was dropped.
+  virtual Result<bool> set_chain_identity(const std::string& chain, std::uint64_t id, std::uint64_t genesis_tag) = 0;
 
   /// Registers account with synced_through (no-op if already tracked).
   virtual Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) = 0;
   virtual Result<std::vector<StoredAccount>> accounts(const std::string& chain) = 0;
+  virtual Result<std::optional<StoredAccount>> account(const std::string& chain, const Address& account) = 0;
   virtual Result<void> commit(const std::string& chain, const SyncStep& step) = 0;
 
   /// Transfers naming account, ascending (block_num, log_index).

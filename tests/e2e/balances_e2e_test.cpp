@@ -264,7 +264,7 @@ TEST_F(BalancesE2E, ApiKeysAreRequiredWhenConfigured) {
 TEST(BalancesE2EUpstream, DeadRpcGives503WithRetryAfter) {
   Harness h;
   auto cfg = h.config(true, {"http://127.0.0.1:" + std::to_string(devnet::free_port())});
-  cfg.chains[0].rpc_timeout = std::chrono::milliseconds(500);
+  cfg.chains[0].settings.rpc_timeout = std::chrono::milliseconds(500);
   Server server(cfg);
   auto res = server.get("/v2/credit/balances?chain=base&owner=" + to_checksum(dev_account(3)));
   EXPECT_EQ(res.status, 503u);

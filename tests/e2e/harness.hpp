@@ -46,7 +46,7 @@ class Harness {
   const chain::CreditAccountParams& params() const { return params_; }
   const std::string& rpc_url() const { return anvil_.url(); }
 
-  /// A config with one chain "base" on this anvil.
+  /// A stateless config with one chain "base" on this anvil.
   app::AppConfig config(bool use_multicall = true, std::vector<std::string> urls = {}) const {
     app::AppConfig cfg;
     cfg.server.listen = "127.0.0.1:0";
@@ -57,7 +57,8 @@ class Harness {
     if (use_multicall) c.multicall3 = *hex::decode_address(devnet::kMulticall3Address);
     c.credit_account = params_;
     c.rpc_timeout = std::chrono::milliseconds(5000);
-    cfg.chains.push_back(c);
+    cfg.store.mode = "none";
+    cfg.chains.push_back({c, indexer::default_indexer_options("devnet")});
     return cfg;
   }
 

@@ -1,0 +1,502 @@
+#include "indexer/chain_indexer.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include "chain/abi.hpp"
+#include "chain/blocks.hpp"
+#include "chain/contract_calls.hpp"
+#include "chain/token_metadata.hpp"
+#include "core/address.hpp"
+#include "core/keccak.hpp"
+#include "core/metrics.hpp"
+
+namespace creditscope::indexer {
+using Clock = std::chrono::steady_clock;
+
+IndexerOptions default_indexer_options(const std::string& chain_name) {
+  IndexerOptions o;
+  if (chain_name == "ethereum") {
+    o.poll_interval = std::chrono::milliseconds(6000);
+    o.finality_depth = 96;  // finalized after ~64 blocks (~13 min); keep a margin
+  } else if (chain_name == "base") {
+    o.poll_interval = std::chrono::milliseconds(1000);
+    o.finality_depth = 900;  // unsafe head can reorg until L1 batches settle (~30 min of 2 s blocks)
+  } else if (chain_name == "arbitrum") {
+    o.poll_interval = std::chrono::milliseconds(1000);
+    o.finality_depth = 3600;  // ~15 min of 0.25 s blocks
+  } else if (chain_name == "tempo") {
+    o.poll_interval = std::chrono::milliseconds(500);
+    o.finality_depth = 4;  // deterministic finality; a small margin for lagging nodes
+  }
+  return o;
+}
+
+ChainIndexer::ChainIndexer(chain::ChainSettings settings, IndexerOptions options,
+                           std::shared_ptr<chain::RpcClient> rpc, store::Store& store)
+    : settings_(std::move(settings)),
+      options_(options),
+      rpc_(std::move(rpc)),
+      store_(store),
+      tuner_(settings_.logs_initial_span, settings_.logs_max_span) {}
+
+ChainIndexer::~ChainIndexer() { stop(); }
+
+std::uint64_t ChainIndexer::head() const {
+  std::lock_guard lock(state_mutex_);
+  return head_;
+}
+
+void ChainIndexer::start() {
+  follower_ = std::thread([this] { follower_loop(); });
+}
+
+Result<void> ChainIndexer::load() {
+  const std::string& chain = settings_.name;
+  auto genesis = chain::fetch_headers(*rpc_, {0});
+  if (!genesis) return genesis.error();
+  std::uint64_t tag = 0;
+  for (int i = 0; i < 7; ++i) tag = tag << 8 | genesis->at(0).hash.bytes[static_cast<std::size_t>(i)];
+  auto dropped = store_.set_chain_identity(chain, settings_.chain_id, tag);
+  if (!dropped) return dropped.error();
+  if (*dropped) std::cerr << "store held another network's index for " << chain << ": dropped it\n";
+  auto head = store_.chain_head(chain);
+  if (!head) return head.error();
+  auto hashes = store_.block_hashes(chain);
+  if (!hashes) return hashes.error();
+  auto tokens = store_.tokens(chain);
+  if (!tokens) return tokens.error();
+  auto accounts = store_.accounts(chain);
+  if (!accounts) return accounts.error();
+  std::vector<Address> resume;
+  {
+    std::lock_guard sync(sync_mutex_);
+    hashes_ = std::move(*hashes);
+    {
+      std::lock_guard lock(state_mutex_);
+      tokens_ = std::move(*tokens);
+      head_known_ = head->has_value();
+      head_ = head->value_or(0);
+    }
+    for (const auto& a : *accounts) {
+      if (head->has_value() && a.synced_through >= **head) {
+        if (auto r = load_account(a.account); !r) return r;
+      } else {
+        resume.push_back(a.account);  // a backfill was interrupted: finish it in the background
+      }
+    }
+    last_full_refresh_ = Clock::now();
+    std::lock_guard lock(state_mutex_);
+    loaded_ = true;
+  }
+  for (const auto& a : resume) backfill_future(a);
+  return {};
+}
+
+void ChainIndexer::stop() {
+  stopping_ = true;
+  wake_.notify_all();
+  if (follower_.joinable()) follower_.join();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(backfill_mutex_);
+    threads.swap(backfill_threads_);
+  }
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
+}
+
+std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
+  std::lock_guard lock(state_mutex_);
+  if (!consistent_) return std::nullopt;
+  auto it = followed_.find(account);
+  if (it == followed_.end()) return std::nullopt;
+  return AccountAnswer{it->second.snapshot, head_};
+}
+
+Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
+  if (auto warm = peek(account)) return *warm;
+  {
+    std::lock_guard lock(state_mutex_);
+    if (!loaded_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
+    if (!consistent_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
+  }
+  auto future = backfill_future(account);
+  if (future.wait_for(options_.request_deadline) != std::future_status::ready)
+    return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
+  auto result = future.get();
+  if (!result) return result.error();
+  if (auto warm = peek(account)) return *warm;
+  return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
+}
+
+std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& account) {
+  std::lock_guard lock(backfill_mutex_);
+  if (auto it = backfills_.find(account); it != backfills_.end()) {
+    // A failed backfill is forgotten so the next request starts a fresh one.
+    auto& f = it->second;
+    if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready || f.get()) return f;
+  }
+  auto promise = std::make_shared<std::promise<Result<void>>>();
+  std::shared_future<Result<void>> future = promise->get_future().share();
+  backfills_[account] = future;
+  backfill_threads_.emplace_back([this, account, promise] {
+    auto r = run_backfill(account);
+    Metrics::global().inc("creditscope_backfills_total", {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
+    if (!r) std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << r.error().message << "\n";
+    promise->set_value(std::move(r));
+  });
+  return future;
+}
+
+Result<std::vector<TokenTransfer>> ChainIndexer::fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
+                                                             std::uint64_t to) {
+  std::vector<TokenTransfer> out;
+  for (std::size_t i = 0; i < accounts.size(); i += options_.accounts_per_filter) {
+    std::vector<Address> chunk(accounts.begin() + static_cast<std::ptrdiff_t>(i),
+                               accounts.begin() + static_cast<std::ptrdiff_t>(std::min(accounts.size(), i + options_.accounts_per_filter)));
+    auto logs = chain::fetch_transfer_logs(*rpc_, chunk, from, to, tuner_);
+    if (!logs) return logs.error();
+    out.insert(out.end(), logs->begin(), logs->end());
+  }
+  if (auto r = chain::fill_block_timestamps(*rpc_, out); !r) return r.error();
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
+  });
+  // One log can name two tracked accounts (a transfer between them): keep it once.
+  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) {
+              return a.block_num == b.block_num && a.log_index == b.log_index;
+            }), out.end());
+  return out;
+}
+
+Result<void> ChainIndexer::read_tokens_and_balances(const std::set<std::pair<Address, Address>>& pairs,
+                                                    std::uint64_t block, store::SyncStep& step) {
+  static const auto kSymbol = selector("symbol()");
+  static const auto kDecimals = selector("decimals()");
+  static const auto kBalanceOf = selector("balanceOf(address)");
+  std::set<Address> unseen;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [account, token] : pairs)
+      if (!tokens_.count(token)) unseen.insert(token);
+  }
+  std::vector<chain::ContractCall> calls;
+  for (const auto& t : unseen) {
+    calls.push_back({t, chain::abi::call_data(kSymbol)});
+    calls.push_back({t, chain::abi::call_data(kDecimals)});
+  }
+  for (const auto& [account, token] : pairs)
+    calls.push_back({token, chain::abi::call_data(kBalanceOf, {chain::abi::address_word(account)})});
+  if (calls.empty()) return {};
+  auto results = chain::call_contracts(*rpc_, calls, block,
+                                       chain::CallOptions{settings_.multicall3, settings_.eth_call_gas_cap, 300});
+  if (!results) return results.error();
+  std::size_t i = 0;
+  for (const auto& t : unseen) {
+    step.tokens.emplace_back(t, TokenMetadata{chain::decode_symbol((*results)[i]), chain::decode_decimals((*results)[i + 1])});
+    i += 2;
+  }
+  for (const auto& [account, token] : pairs) {
+    const auto& r = (*results)[i++];
+    // Same rule as the live source: a balanceOf that fails reads as 0.
+    U256 raw = r ? chain::abi::decode_uint(view(*r)).value_or(0) : U256(0);
+    step.balances.push_back({account, token, raw, block});
+  }
+  return {};
+}
+
+Result<void> ChainIndexer::load_account(const Address& account) {
+  auto transfers = store_.transfers(settings_.name, account);
+  if (!transfers) return transfers.error();
+  auto balances = store_.balances(settings_.name);
+  if (!balances) return balances.error();
+  AccountState state;
+  state.transfers = std::move(*transfers);
+  for (const auto& b : *balances)
+    if (b.account == account) state.balances[b.token] = b.raw;
+  // A token whose balance is not stored (e.g. removed by a rollback) is re-read next step.
+  for (const auto& t : state.transfers)
+    if (!state.balances.count(t.token)) dirty_balances_.insert({account, t.token});
+  std::lock_guard lock(state_mutex_);
+  state.snapshot = build_snapshot(account, state);
+  followed_[account] = std::move(state);
+  return {};
+}
+
+std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Address& account,
+                                                                   const AccountState& state) const {
+  auto snap = std::make_shared<AccountSnapshot>();
+  snap->credit_account = account;
+  snap->snapshot_block = head_;
+  std::map<Address, TokenHolding> by_token;
+  for (const auto& t : state.transfers) {
+    auto& h = by_token[t.token];
+    h.token = t.token;
+    h.transfers.push_back(t);
+  }
+  for (auto& [token, h] : by_token) {
+    auto meta = tokens_.find(token);
+    h.metadata = meta != tokens_.end() ? meta->second : TokenMetadata{chain::kUnknownSymbol, 0};
+    auto bal = state.balances.find(token);
+    h.balance = bal != state.balances.end() ? bal->second : U256(0);
+    snap->holdings.push_back(std::move(h));
+  }
+  return snap;
+}
+
+Result<void> ChainIndexer::run_backfill(Address account) {
+  const std::string& chain = settings_.name;
+  const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
+  if (auto r = store_.add_account(chain, account, before_start); !r) return r;
+  for (;;) {
+    if (stopping_) return make_error(Errc::kUpstream, "shutting down");
+    auto stored = store_.account(chain, account);
+    if (!stored) return stored.error();
+    if (!*stored) return make_error(Errc::kInternal, "account vanished from the store");
+    const std::uint64_t cur = (*stored)->synced_through;
+    std::uint64_t head;
+    bool known;
+    std::uint64_t epoch;
+    {
+      std::lock_guard sync(sync_mutex_);
+      epoch = reorg_epoch_;
+      std::lock_guard lock(state_mutex_);
+      head = head_;
+      known = head_known_;
+    }
+    if (!known) {  // the follower has not reached the node yet
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if (cur < head) {
+      // Bulk of the history, outside the lock so the follower keeps going.
+      const std::uint64_t end = std::min(head, cur + options_.backfill_commit_blocks);
+      auto transfers = fetch_range({account}, cur + 1, end);
+      if (!transfers) return transfers.error();
+      std::lock_guard sync(sync_mutex_);
+      if (reorg_epoch_ != epoch) continue;  // fetched across a rollback: fetch again
+      store::SyncStep step;
+      step.accounts = {account};
+      step.synced_through = end;
+      step.transfers = std::move(*transfers);
+      if (auto r = store_.commit(chain, step); !r) return r;
+      continue;
+    }
+    // Caught up with the follower's head: join the followed set under the lock, so no follower
+    // step can slip in between.
+    std::lock_guard sync(sync_mutex_);
+    std::uint64_t target;
+    {
+      std::lock_guard lock(state_mutex_);
+      target = head_;
+    }
+    auto again = store_.account(chain, account);
+    if (!again || !*again) return make_error(Errc::kInternal, "account vanished from the store");
+    if ((*again)->synced_through < target) continue;  // the follower moved on meanwhile
+    auto transfers = store_.transfers(chain, account);
+    if (!transfers) return transfers.error();
+    std::set<std::pair<Address, Address>> pairs;
+    for (const auto& t : *transfers) pairs.insert({account, t.token});
+    store::SyncStep step;
+    step.accounts = {account};
+    step.synced_through = target;
+    if (auto r = read_tokens_and_balances(pairs, target, step); !r) return r;
+    if (auto r = store_.commit(chain, step); !r) return r;
+    {
+      std::lock_guard lock(state_mutex_);
+      for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
+    }
+    return load_account(account);
+  }
+}
+
+Result<bool> ChainIndexer::follow_once() {
+  const std::string& chain = settings_.name;
+  auto node_head = chain::fetch_head(*rpc_);
+  if (!node_head) return node_head.error();
+  std::lock_guard sync(sync_mutex_);
+  std::uint64_t head;
+  bool known;
+  {
+    std::lock_guard lock(state_mutex_);
+    head = head_;
+    known = head_known_;
+  }
+  if (!known) {
+    // First contact: start following from the node's head. Earlier history comes from backfills.
+    auto hdr = chain::fetch_headers(*rpc_, {*node_head});
+    if (!hdr) return hdr.error();
+    store::SyncStep step;
+    step.chain_head = *node_head;
+    step.synced_through = *node_head;
+    step.block_hashes = {{*node_head, hdr->at(*node_head).hash}};
+    if (auto r = store_.commit(chain, step); !r) return r.error();
+    hashes_[*node_head] = hdr->at(*node_head).hash;
+    std::lock_guard lock(state_mutex_);
+    head_ = *node_head;
+    head_known_ = true;
+    return false;
+  }
+  if (*node_head < head && head - *node_head > options_.finality_depth)
+    return make_error(Errc::kUpstream, "node head " + std::to_string(*node_head) + " lags far behind the index");
+
+  // Reorg check: does the node still have our head (or, if it is behind, its own head) as we saw it?
+  const std::uint64_t check = std::min(*node_head, head);
+  const std::uint64_t target = std::min(*node_head, head + options_.max_follow_step);
+  std::vector<std::uint64_t> wanted;
+  if (hashes_.count(check)) wanted.push_back(check);
+  const std::uint64_t window_low = target >= options_.finality_depth ? target - options_.finality_depth + 1 : 0;
+  for (std::uint64_t b = std::max(head + 1, window_low); b <= target; ++b) wanted.push_back(b);
+  auto headers = chain::fetch_headers(*rpc_, wanted);
+  if (!headers) return headers.error();
+  if (hashes_.count(check) && headers->at(check).hash != hashes_.at(check)) {
+    if (auto r = handle_reorg(); !r) return r.error();
+    return true;  // re-sync from the fork point right away
+  }
+  if (target <= head) return false;
+  // The first new block must extend our head, else the head was replaced after the check above.
+  if (auto first = headers->find(head + 1); first != headers->end() && hashes_.count(head) &&
+                                            first->second.parent_hash != hashes_.at(head))
+    return true;  // caught mid-reorg: the next step's check sees it
+
+  std::vector<Address> accounts;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [a, _] : followed_) accounts.push_back(a);
+  }
+  auto transfers = fetch_range(accounts, head + 1, target);
+  if (!transfers) return transfers.error();
+  // Did the chain change under our feet while we read the logs?
+  auto recheck = chain::fetch_headers(*rpc_, {target});
+  if (!recheck) return recheck.error();
+  if (headers->count(target) && recheck->at(target).hash != headers->at(target).hash) return true;
+
+  std::set<std::pair<Address, Address>> pairs = std::move(dirty_balances_);
+  dirty_balances_.clear();
+  {
+    // Balances to re-read: the followed side(s) of every new transfer.
+    std::lock_guard lock(state_mutex_);
+    for (const auto& t : *transfers) {
+      if (followed_.count(t.to)) pairs.insert({t.to, t.token});
+      if (followed_.count(t.from)) pairs.insert({t.from, t.token});
+    }
+  }
+  const bool full_refresh = Clock::now() - last_full_refresh_ >= options_.balance_refresh;
+  if (full_refresh) {
+    // Rebasing tokens move balances without Transfer events.
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [a, st] : followed_)
+      for (const auto& [token, _] : st.balances) pairs.insert({a, token});
+  }
+  store::SyncStep step;
+  step.accounts = accounts;
+  step.synced_through = target;
+  step.chain_head = target;
+  step.transfers = *transfers;
+  for (const auto& [num, hdr] : *headers)
+    if (num > head) step.block_hashes.emplace_back(num, hdr.hash);
+  step.forget_hashes_below = window_low;
+  if (auto r = read_tokens_and_balances(pairs, target, step); !r) {
+    dirty_balances_.insert(pairs.begin(), pairs.end());
+    return r.error();
+  }
+  if (auto r = store_.commit(chain, step); !r) {
+    dirty_balances_.insert(pairs.begin(), pairs.end());
+    return r.error();
+  }
+  if (full_refresh) last_full_refresh_ = Clock::now();
+  for (const auto& [num, hash] : step.block_hashes) hashes_[num] = hash;
+  hashes_.erase(hashes_.begin(), hashes_.lower_bound(window_low));
+
+  std::lock_guard lock(state_mutex_);
+  for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
+  std::set<Address> changed;
+  for (const auto& t : step.transfers) {
+    for (const Address* side : {&t.to, &t.from}) {
+      auto it = followed_.find(*side);
+      if (it == followed_.end() || (side == &t.from && t.from == t.to)) continue;
+      it->second.transfers.push_back(t);
+      changed.insert(*side);
+    }
+  }
+  for (const auto& b : step.balances) {
+    auto it = followed_.find(b.account);
+    if (it == followed_.end()) continue;
+    auto [slot, inserted] = it->second.balances.try_emplace(b.token, b.raw);
+    if (inserted || slot->second != b.raw) changed.insert(b.account);
+    slot->second = b.raw;
+  }
+  const bool was_consistent = consistent_;
+  head_ = target;
+  consistent_ = true;
+  for (auto& [a, st] : followed_)
+    if (changed.count(a) || !was_consistent) st.snapshot = build_snapshot(a, st);
+  Metrics::global().inc("creditscope_follow_steps_total", {{"chain", chain}});
+  return target < *node_head;
+}
+
+Result<void> ChainIndexer::handle_reorg() {
+  const std::string& chain = settings_.name;
+  std::vector<std::uint64_t> stored;
+  for (const auto& [num, _] : hashes_) stored.push_back(num);
+  auto node = chain::fetch_headers(*rpc_, stored);
+  if (!node) return node.error();
+  std::uint64_t fork = 0;
+  bool found = false;
+  for (auto it = hashes_.rbegin(); it != hashes_.rend(); ++it) {
+    if (node->at(it->first).hash == it->second) {
+      fork = it->first;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    fork = hashes_.empty() ? 0 : hashes_.begin()->first - 1;
+    std::cerr << "reorg on " << chain << " deeper than the " << options_.finality_depth
+              << " blocks kept: rolling back to " << fork << "; raise finality_depth\n";
+  }
+  std::cerr << "reorg on " << chain << ": rolling back above block " << fork << "\n";
+  Metrics::global().inc("creditscope_reorgs_total", {{"chain", chain}});
+  if (auto r = store_.rollback_above(chain, fork); !r) return r;
+  hashes_.erase(hashes_.upper_bound(fork), hashes_.end());
+  ++reorg_epoch_;
+  {
+    std::lock_guard lock(state_mutex_);
+    head_ = std::min(head_, fork);
+    consistent_ = false;  // no answers until the next step brings the accounts to the new chain
+  }
+  std::vector<Address> accounts;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [a, _] : followed_) accounts.push_back(a);
+  }
+  for (const auto& a : accounts)
+    if (auto r = load_account(a); !r) return r;
+  return {};
+}
+
+void ChainIndexer::follower_loop() {
+  while (!stopping_) {
+    bool loaded;
+    {
+      std::lock_guard lock(state_mutex_);
+      loaded = loaded_;
+    }
+    Result<bool> more = true;
+    if (loaded) {
+      more = follow_once();
+    } else if (auto r = load(); !r) {
+      more = r.error();
+    }
+    if (!more) {
+      Metrics::global().inc("creditscope_follow_errors_total", {{"chain", settings_.name}});
+      std::cerr << "follower " << settings_.name << ": " << more.error().message << "\n";
+    }
+    if (more && *more) continue;
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_.load(); });
+  }
+}
+
+}  // namespace creditscope::indexer
