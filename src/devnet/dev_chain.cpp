@@ -52,6 +52,9 @@ Result<json::value> DevChain::rpc_ok(const std::string& method, json::array para
 }
 
 namespace {
+constexpr std::uint64_t kBatchedTxnGas = 250'000;
+constexpr std::size_t kTxnsPerBlock = 30'000'000 / kBatchedTxnGas;
+
 json::object txn_object(const Address& from, const std::optional<Address>& to, const Bytes& data) {
   json::object tx{{"from", hex::encode(view(from))}, {"data", hex::encode(view(data))}, {"gas", "0x1c9c380"}};
   if (to) tx["to"] = hex::encode(view(*to));
@@ -88,10 +91,28 @@ Result<Receipt> DevChain::send(const Address& from, const std::optional<Address>
 }
 
 Result<std::vector<Receipt>> DevChain::send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns) {
+  // anvil handles a batch concurrently: give each transaction its nonce, or they collide, and
+  // mine them together, since automine may take a later nonce first and then wait.
+  if (auto r = set_automine(false); !r) return r.error();
+  std::map<Address, std::uint64_t> nonces;
+  for (const auto& [from, to, data] : txns) {
+    if (nonces.count(from)) continue;
+    auto n = rpc_ok("eth_getTransactionCount", json::array{hex::encode(view(from)), "pending"});
+    if (!n) return n.error();
+    nonces[from] = *hex::decode_quantity(n->as_string());
+  }
   std::vector<chain::RpcRequest> sends;
-  for (const auto& [from, to, data] : txns) sends.push_back({"eth_sendTransaction", json::array{txn_object(from, to, data)}});
+  for (const auto& [from, to, data] : txns) {
+    auto tx = txn_object(from, to, data);
+    tx["nonce"] = hex::encode_quantity(nonces[from]++);
+    tx["gas"] = hex::encode_quantity(kBatchedTxnGas);  // the default gas would allow one per block
+    sends.push_back({"eth_sendTransaction", json::array{tx}});
+  }
   auto hashes = rpc_->batch(sends);
+  auto mined = rpc_ok("anvil_mine", json::array{hex::encode_quantity(txns.size() / kTxnsPerBlock + 1)});
+  if (auto r = set_automine(true); !r) return r.error();
   if (!hashes) return hashes.error();
+  if (!mined) return mined.error();
   std::vector<json::value> ids;
   for (auto& h : *hashes) {
     if (!h) return make_error(Errc::kUpstream, "eth_sendTransaction: " + h.error().message);

@@ -51,7 +51,8 @@ class DevChain {
 
   /// Sends a transaction (automine) and returns its receipt; kUpstream if it reverted.
   Result<Receipt> send(const Address& from, const std::optional<Address>& to, const Bytes& data);
-  /// Sends many transactions in one JSON-RPC batch, then fetches all receipts in another.
+  /// Sends many transactions in one JSON-RPC batch and mines them in one block, then fetches all
+  /// receipts in another batch.
   Result<std::vector<Receipt>> send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns);
   Result<Address> deploy(const Bytes& creation_code, const Address& from = dev_account());
   Result<Bytes> call(const Address& to, const Bytes& data);

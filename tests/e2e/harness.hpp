@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <memory>
 
 #include "api/server.hpp"
@@ -45,6 +49,32 @@ class Harness {
   const devnet::Artifacts& artifacts() const { return artifacts_; }
   const chain::CreditAccountParams& params() const { return params_; }
   const std::string& rpc_url() const { return anvil_.url(); }
+
+  /// A config with one chain "base" on this anvil and a persistent index at db_path, following
+  /// the head every poll_ms.
+  app::AppConfig indexed_config(const std::string& db_path, long poll_ms = 100, std::uint64_t finality_depth = 32) const {
+    app::AppConfig cfg = config();
+    cfg.store.mode = "sqlite";
+    cfg.store.path = db_path;
+    cfg.chains[0].indexer.poll_interval = std::chrono::milliseconds(poll_ms);
+    cfg.chains[0].indexer.finality_depth = finality_depth;
+    return cfg;
+  }
+
+  /// The same config as TOML, for a server started as its own process.
+  std::string toml(const app::AppConfig& cfg) const {
+    const auto& c = cfg.chains[0].settings;
+    std::ostringstream t;
+    t << "[server]\nlisten = \"" << cfg.server.listen << "\"\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
+      << cfg.store.path << "\"\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [\"" << c.rpc_urls[0]
+      << "\"]\nmulticall3 = \"" << (c.multicall3 ? hex::encode(view(*c.multicall3)) : "") << "\"\npoll_interval_ms = "
+      << cfg.chains[0].indexer.poll_interval.count() << "\nfinality_depth = " << cfg.chains[0].indexer.finality_depth
+      << "\nbackfill_commit_blocks = " << cfg.chains[0].indexer.backfill_commit_blocks
+      << "\n\n[chains.base.credit_account]\nproxy_factory = \"" << hex::encode(view(params_.proxy_factory))
+      << "\"\nsingleton = \"" << hex::encode(view(params_.singleton)) << "\"\nfallback_handler = \""
+      << hex::encode(view(params_.fallback_handler)) << "\"\n";
+    return t.str();
+  }
 
   /// A stateless config with one chain "base" on this anvil.
   app::AppConfig config(bool use_multicall = true, std::vector<std::string> urls = {}) const {
@@ -117,6 +147,51 @@ inline std::string raw_exchange(unsigned short port, const std::string& request)
   ::close(fd);
   return out;
 }
+
+/// A temporary directory removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/creditscope-e2e-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// `creditscope serve` as a child process (so a test can kill -9 it).
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& config_path, unsigned short port) : port_(port) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl(CREDITSCOPE_BINARY, CREDITSCOPE_BINARY, "serve", "--config", config_path.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (!raw_exchange(port_, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").empty()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  ~ServerProcess() { kill9(); }
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  chain::HttpResponse get(const std::string& target) const {
+    auto r = chain::http_get(must(chain::parse_url("http://127.0.0.1:" + std::to_string(port_) + target), "url"));
+    return r ? *r : chain::HttpResponse{};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  unsigned short port_;
+};
 
 /// Runs the spec validator (Ajv) on body; returns its output, empty when valid.
 inline std::string schema_errors(const std::string& body, const std::string& schema = "CreditBalancesResponse") {

@@ -1,0 +1,205 @@
+// The persistent index against a real anvil: answers equal the stateless reading of the chain
+// (computed by the live source, itself checked against independent expectations in
+// balances_e2e_test), through new transfers, reorgs, crashes and concurrent first requests.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "chain/abi.hpp"
+#include "core/hex.hpp"
+#include "harness.hpp"
+#include "core/metrics.hpp"
+#include "store/store.hpp"
+
+namespace creditscope::e2e {
+namespace {
+using devnet::dev_account;
+using devnet::mint_call;
+using devnet::transfer_call;
+using Clock = std::chrono::steady_clock;
+namespace json = boost::json;
+
+template <class F>
+bool eventually(F&& done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
+  const auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class IndexE2E : public ::testing::Test {
+ public:  // shared with the reorg_case helper
+  Harness h;
+  TempDir dir;
+  Address owner = dev_account(3);
+  Address funder = dev_account(0);
+  Address merchant = dev_account(4);
+  Address account;
+  std::vector<Address> tokens;
+  std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
+
+  void SetUp() override {
+    chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+    account = must(deriver.derive(owner), "derive");
+    for (auto [sym, dec] : {std::pair{"USDC", 6u}, {"WETH", 18u}, {"DAI", 18u}}) {
+      Address t = must(devnet::deploy_token(h.chain(), h.artifacts(), sym, dec), "deploy");
+      must(h.chain().send(funder, t, mint_call(funder, U256("1000000000000000000000000000"))), "mint");
+      must(h.chain().send(funder, t, transfer_call(account, 1000000)), "fund account");
+      tokens.push_back(t);
+    }
+    must(h.chain().impersonate(account), "impersonate");
+    must(h.chain().send(account, tokens[0], transfer_call(merchant, 1234)), "spend");
+  }
+
+  std::uint64_t head() { return must(h.chain().block_number(), "head"); }
+
+  // The indexed answer once it describes the chain's current head, or the last one seen.
+  template <class S>
+  chain::HttpResponse settled(const S& server) {
+    chain::HttpResponse res;
+    const std::string want = std::to_string(head());
+    eventually([&] {
+      res = server.get(target);
+      return res.status == 200 && res.header("x-block-number") == want;
+    });
+    return res;
+  }
+
+  void expect_same_as_chain(const chain::HttpResponse& indexed, const std::string& what) {
+    Server stateless(h.config());
+    auto truth = stateless.get(target);
+    ASSERT_EQ(truth.status, 200u);
+    EXPECT_EQ(indexed.status, 200u) << what << ": " << indexed.body;
+    EXPECT_EQ(indexed.header("x-block-number"), truth.header("x-block-number")) << what;
+    EXPECT_EQ(indexed.body, truth.body) << what;
+  }
+};
+
+TEST_F(IndexE2E, ColdWarmAndFreshTransfersMatchTheChain) {
+  Server indexed(h.indexed_config(dir.file("index.db"), 100));
+  expect_same_as_chain(settled(indexed), "cold");
+  expect_same_as_chain(settled(indexed), "warm");
+  // A new transfer shows within the poll interval (bounded generously here against CI jitter).
+  auto receipt = must(h.chain().send(funder, tokens[1], transfer_call(account, 777)), "new transfer");
+  const std::string txn = hex::encode(view(receipt.txn_hash));
+  EXPECT_TRUE(eventually([&] { return indexed.get(target).body.find(txn) != std::string::npos; },
+                         std::chrono::milliseconds(3000)))
+      << "transfer in block " << receipt.block_num << " not served";
+  expect_same_as_chain(settled(indexed), "after a new transfer");
+  // A token the account never held before appears too, outgoing transfers lower the balance.
+  Address fresh = must(devnet::deploy_token(h.chain(), h.artifacts(), "NEW", 2), "deploy");
+  must(h.chain().send(funder, fresh, mint_call(account, 500)), "mint to account");
+  must(h.chain().send(account, fresh, transfer_call(merchant, 120)), "spend new token");
+  expect_same_as_chain(settled(indexed), "after a new token");
+}
+
+// Metrics are process-wide and other tests run in this process: compare before and after.
+std::uint64_t backfills() { return Metrics::global().counter_sum("creditscope_backfills_total", {{"outcome", "ok"}}); }
+
+TEST_F(IndexE2E, RestartServesFromTheStoreWithoutBackfilling) {
+  std::string first;
+  {
+    Server indexed(h.indexed_config(dir.file("index.db")));
+    first = settled(indexed).body;
+  }
+  const auto before = backfills();
+  Server again(h.indexed_config(dir.file("index.db")));
+  auto res = settled(again);
+  EXPECT_EQ(res.body, first);
+  EXPECT_EQ(backfills(), before) << "restart must not backfill again";
+}
+
+void reorg_case(IndexE2E& t, std::uint64_t depth) {
+  Server indexed(t.h.indexed_config(t.dir.file("index.db"), 50, 64));
+  t.settled(indexed);
+  auto id = must(t.h.chain().rpc().call("evm_snapshot", {}), "snapshot");
+  // Blocks that will be orphaned: one transfer each way, padded to `depth` blocks.
+  auto orphan_in = must(t.h.chain().send(t.funder, t.tokens[2], transfer_call(t.account, 5555)), "orphan in");
+  must(t.h.chain().send(t.account, t.tokens[0], transfer_call(t.merchant, 66)), "orphan out");
+  if (depth > 2) must(t.h.chain().mine(depth - 2), "pad");
+  auto before = t.settled(indexed);
+  ASSERT_NE(before.body.find(hex::encode(view(orphan_in.txn_hash))), std::string::npos);
+
+  ASSERT_TRUE(must(t.h.chain().rpc().call("evm_revert", json::array{id}), "revert").as_bool());
+  auto replacement = must(t.h.chain().send(t.funder, t.tokens[1], transfer_call(t.account, 4242)), "replacement");
+  must(t.h.chain().mine(depth + 2), "outgrow the old branch");
+  auto after = t.settled(indexed);
+  EXPECT_EQ(after.body.find(hex::encode(view(orphan_in.txn_hash))), std::string::npos) << "orphaned transfer still served";
+  EXPECT_NE(after.body.find(hex::encode(view(replacement.txn_hash))), std::string::npos);
+  t.expect_same_as_chain(after, "after a reorg of depth " + std::to_string(depth));
+  EXPECT_NE(indexed.get("/metrics").body.find("creditscope_reorgs_total"), std::string::npos);
+}
+
+TEST_F(IndexE2E, ReorgOfDepthOne) { reorg_case(*this, 1); }
+TEST_F(IndexE2E, ReorgOfDepthTwelve) { reorg_case(*this, 12); }
+
+TEST_F(IndexE2E, ConcurrentFirstRequestsShareOneBackfill) {
+  Server indexed(h.indexed_config(dir.file("index.db")));
+  eventually([&] { return indexed.get("/readyz").status == 200; });
+  const auto before = backfills();
+  const auto logs_before = Metrics::global().counter_sum("creditscope_rpc_calls_total", {{"method", "eth_getLogs"}});
+  chain::HttpResponse a, b;
+  std::thread ta([&] { a = indexed.get(target); });
+  std::thread tb([&] { b = indexed.get(target); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(a.status, 200u);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(backfills() - before, 1u);
+  // One backfill of this short history: one eth_getLogs pair; the follower adds at most a pair per step.
+  const auto logs = Metrics::global().counter_sum("creditscope_rpc_calls_total", {{"method", "eth_getLogs"}}) - logs_before;
+  EXPECT_LE(logs, 2u + 2u * Metrics::global().counter_sum("creditscope_follow_steps_total"));
+}
+
+TEST_F(IndexE2E, KillNineMidBackfillAndMidFollowLosesNothing) {
+  // A longer history, committed one block at a time, so the kill lands inside the backfill.
+  for (int i = 0; i < 150; ++i) {
+    must(h.chain().send(funder, tokens[i % 3], transfer_call(account, 1000 + i)), "history");
+    must(h.chain().mine(4), "spread the history");
+  }
+  TempDir d;
+  auto cfg = h.indexed_config(d.file("index.db"), 100);
+  const unsigned short port = devnet::free_port();
+  cfg.server.listen = "127.0.0.1:" + std::to_string(port);
+  cfg.chains[0].indexer.backfill_commit_blocks = 1;
+  const std::string config_path = d.file("config.toml");
+  std::ofstream(config_path) << h.toml(cfg);
+
+  {
+    ServerProcess server(config_path, port);
+    // The first request starts the backfill; its answer does not matter here.
+    std::thread client([&] { raw_exchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); });
+    // Kill as soon as the backfill has committed some, but not all, of the history.
+    auto store = must(store::open_sqlite(cfg.store.path), "open store");
+    const std::uint64_t tip = head();
+    bool midway = eventually([&] {
+      auto stored = store->account("base", account);
+      return stored && *stored && (*stored)->synced_through > 10 && (*stored)->synced_through < tip;
+    });
+    server.kill9();
+    client.join();
+    auto stored = must(store->account("base", account), "account");
+    ASSERT_TRUE(stored) << "the request never registered the account";
+    ASSERT_TRUE(midway && stored->synced_through < tip) << "the kill did not land inside the backfill";
+  }
+  {
+    ServerProcess server(config_path, port);
+    auto res = settled(server);
+    expect_same_as_chain(res, "after kill -9 mid-backfill");
+    // Now warm: kill it while it follows a burst of new transfers.
+    std::vector<std::tuple<Address, Address, Bytes>> burst;
+    for (int i = 0; i < 40; ++i) burst.emplace_back(funder, tokens[i % 3], transfer_call(account, 7000 + i));
+    auto sent = h.chain().send_many(burst);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // somewhere inside the next poll
+    server.kill9();
+    ASSERT_TRUE(sent) << sent.error().message;
+  }
+  ServerProcess server(config_path, port);
+  expect_same_as_chain(settled(server), "after kill -9 mid-follow");
+}
+
+}  // namespace
+}  // namespace creditscope::e2e
