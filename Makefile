@@ -24,6 +24,11 @@ test: build
 run: build
 	$(BUILD)/src/app/creditscope devnet --config config/devnet.toml
 
+# Stateless vs indexed on seeded histories (S, M, L); writes BENCHMARKS.md. SCALE=0.1 for a quick run.
+bench: build
+	@scripts/install-deps.sh --bench
+	bench/run.sh
+
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DCREDITSCOPE_SANITIZE=ON

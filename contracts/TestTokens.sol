@@ -23,6 +23,20 @@ abstract contract TokenCore {
         emit Transfer(address(0), to, amount);
     }
 
+    /// Many mints in one transaction (benchmark seeding): one Transfer log each.
+    function batchMint(address[] calldata to, uint256[] calldata amounts) external {
+        for (uint256 i = 0; i < to.length; i++) {
+            totalSupply += amounts[i];
+            balanceOf[to[i]] += amounts[i];
+            emit Transfer(address(0), to[i], amounts[i]);
+        }
+    }
+
+    /// Many transfers from the sender in one transaction (benchmark seeding).
+    function batchTransfer(address[] calldata to, uint256[] calldata amounts) external {
+        for (uint256 i = 0; i < to.length; i++) _move(msg.sender, to[i], amounts[i]);
+    }
+
     function transfer(address to, uint256 amount) external returns (bool) {
         _move(msg.sender, to, amount);
         return true;

@@ -15,7 +15,7 @@ ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
 
 ApiResponse answer_response(const AccountAnswer& answer) {
   ApiResponse r;
-  r.body = rendered_body(*answer.snapshot);
+  r.shared_body = rendered_body(*answer.snapshot);
   r.headers.emplace_back("X-Block-Number", std::to_string(answer.block_num));
   return r;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Transport-neutral request and response: handlers are plain functions from one to the other.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,8 +20,11 @@ struct ApiRequest {
 struct ApiResponse {
   unsigned status = 200;
   std::string body;
+
+  std::string_view body_text() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<const std::string> shared_body = {};  // when set, sent instead of body, without a copy
 };
 
 /// {"detail":"<text>"} with the given status (Starlette's HTTPException shape).

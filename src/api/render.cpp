@@ -65,8 +65,10 @@ std::string render_balances(const AccountSnapshot& snapshot, const std::optional
   return w.take();
 }
 
-const std::string& rendered_body(const AccountSnapshot& snapshot) {
-  std::call_once(snapshot.render_once, [&] { snapshot.rendered = render_balances(snapshot, std::nullopt); });
+std::shared_ptr<const std::string> rendered_body(const AccountSnapshot& snapshot) {
+  std::call_once(snapshot.render_once, [&] {
+    snapshot.rendered = std::make_shared<const std::string>(render_balances(snapshot, std::nullopt));
+  });
   return snapshot.rendered;
 }
 

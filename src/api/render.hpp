@@ -17,7 +17,8 @@ namespace creditscope::api {
 ///   unknown.
 std::string render_balances(const AccountSnapshot& snapshot, const std::optional<std::string>& total_usd_value);
 
-/// render_balances(snapshot, nullopt), computed once per snapshot and kept on it.
-const std::string& rendered_body(const AccountSnapshot& snapshot);
+/// render_balances(snapshot, nullopt), computed once per snapshot and kept on it; shared so a
+/// response can send it without copying.
+std::shared_ptr<const std::string> rendered_body(const AccountSnapshot& snapshot);
 
 }  // namespace creditscope::api

@@ -32,26 +32,22 @@ struct HttpServer::Impl {
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), workers(options.worker_threads) {}
 
-  static http::response<http::string_body> to_http(ApiResponse&& r, unsigned version, bool keep_alive, bool head) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  awaitable<void> write(beast::tcp_stream& stream, ApiResponse r, unsigned version, bool keep_alive, bool head) {
+    // The body is sent from a shared buffer: a cached rendering goes out without a copy.
+    auto body = r.shared_body ? std::move(r.shared_body) : std::make_shared<const std::string>(std::move(r.body));
+    http::response<http::span_body<const char>> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "creditscope");
     res.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    res.body() = std::move(r.body);
-    res.prepare_payload();
-    if (head) res.body().clear();  // Content-Length stays that of the GET answer
-    return res;
-  }
-
-  awaitable<void> write(beast::tcp_stream& stream, ApiResponse r, unsigned version, bool keep_alive, bool head) {
-    auto res = to_http(std::move(r), version, keep_alive, head);
+    res.body() = http::span_body<const char>::value_type(body->data(), body->size());
+    res.content_length(body->size());  // for HEAD too: that of the GET answer
     stream.expires_after(options.read_timeout);
+    http::response_serializer<http::span_body<const char>> sr{res};
     if (head) {
-      http::response_serializer<http::string_body> sr{res};
       co_await http::async_write_header(stream, sr, kTuple);
     } else {
-      co_await http::async_write(stream, res, kTuple);
+      co_await http::async_write(stream, sr, kTuple);
     }
   }
 

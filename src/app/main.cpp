@@ -101,7 +101,7 @@ int one_shot(const app::AppConfig& config, const Args& args, bool derive_only) {
   request.path = "/v2/credit/balances";
   request.query = "chain=" + args.options.at("chain") + "&owner=" + args.options.at("owner");
   auto response = service.balances().handle(request);
-  (response.status == 200 ? std::cout : std::cerr) << response.body << "\n";
+  (response.status == 200 ? std::cout : std::cerr) << response.body_text() << "\n";
   return response.status == 200 ? 0 : 2;
 }
 

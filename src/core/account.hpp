@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -50,7 +51,7 @@ struct AccountSnapshot {
 
   /// The API layer's rendering of this snapshot, made once on first use.
   mutable std::once_flag render_once;
-  mutable std::string rendered;
+  mutable std::shared_ptr<const std::string> rendered;
 };
 
 struct AccountAnswer {

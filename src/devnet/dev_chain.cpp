@@ -52,9 +52,6 @@ Result<json::value> DevChain::rpc_ok(const std::string& method, json::array para
 }
 
 namespace {
-constexpr std::uint64_t kBatchedTxnGas = 250'000;
-constexpr std::size_t kTxnsPerBlock = 30'000'000 / kBatchedTxnGas;
-
 json::object txn_object(const Address& from, const std::optional<Address>& to, const Bytes& data) {
   json::object tx{{"from", hex::encode(view(from))}, {"data", hex::encode(view(data))}, {"gas", "0x1c9c380"}};
   if (to) tx["to"] = hex::encode(view(*to));
@@ -90,7 +87,8 @@ Result<Receipt> DevChain::send(const Address& from, const std::optional<Address>
   return std::move(receipts->front());
 }
 
-Result<std::vector<Receipt>> DevChain::send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns) {
+Result<std::vector<Receipt>> DevChain::send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns,
+                                                 std::uint64_t gas_per_txn) {
   // anvil handles a batch concurrently: give each transaction its nonce, or they collide, and
   // mine them together, since automine may take a later nonce first and then wait.
   if (auto r = set_automine(false); !r) return r.error();
@@ -105,11 +103,19 @@ Result<std::vector<Receipt>> DevChain::send_many(const std::vector<std::tuple<Ad
   for (const auto& [from, to, data] : txns) {
     auto tx = txn_object(from, to, data);
     tx["nonce"] = hex::encode_quantity(nonces[from]++);
-    tx["gas"] = hex::encode_quantity(kBatchedTxnGas);  // the default gas would allow one per block
+    tx["gas"] = hex::encode_quantity(gas_per_txn);  // the default gas would allow one per block
     sends.push_back({"eth_sendTransaction", json::array{tx}});
   }
   auto hashes = rpc_->batch(sends);
-  auto mined = rpc_ok("anvil_mine", json::array{hex::encode_quantity(txns.size() / kTxnsPerBlock + 1)});
+  Result<json::value> mined = json::value(nullptr);
+  for (std::size_t blocks = 0; blocks <= txns.size() && mined; ++blocks) {
+    mined = rpc_ok("evm_mine", {});
+    auto pool = rpc_ok("txpool_status", {});
+    if (!pool) break;
+    auto pending = pool->as_object().if_contains("pending");
+    if (pending && pending->is_string() && hex::decode_quantity(pending->as_string()) == 0u) break;
+    if (pending && pending->is_number() && pending->to_number<std::uint64_t>() == 0) break;
+  }
   if (auto r = set_automine(true); !r) return r.error();
   if (!hashes) return hashes.error();
   if (!mined) return mined.error();

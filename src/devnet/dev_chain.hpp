@@ -51,9 +51,10 @@ class DevChain {
 
   /// Sends a transaction (automine) and returns its receipt; kUpstream if it reverted.
   Result<Receipt> send(const Address& from, const std::optional<Address>& to, const Bytes& data);
-  /// Sends many transactions in one JSON-RPC batch and mines them in one block, then fetches all
-  /// receipts in another batch.
-  Result<std::vector<Receipt>> send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns);
+  /// Sends many transactions in one JSON-RPC batch and mines blocks until all are in, then
+  /// fetches all receipts in another batch.
+  Result<std::vector<Receipt>> send_many(const std::vector<std::tuple<Address, Address, Bytes>>& txns,
+                                         std::uint64_t gas_per_txn = 250'000);
   Result<Address> deploy(const Bytes& creation_code, const Address& from = dev_account());
   Result<Bytes> call(const Address& to, const Bytes& data);
   Result<void> set_code(const Address& at, const Bytes& runtime_code);
