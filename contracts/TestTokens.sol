@@ -124,3 +124,43 @@ contract Multicall3Compatible {
 
     function getBlockNumber() external view returns (uint256) { return block.number; }
 }
+
+/// A Chainlink AggregatorV3-style price feed whose rounds the test controls.
+contract TestAggregator {
+    uint8 public immutable decimals;
+    uint80 internal roundId;
+    int256 internal answer;
+    uint256 internal updatedAt;
+
+    constructor(uint8 decimals_, int256 answer_) {
+        decimals = decimals_;
+        updateAnswer(answer_);
+    }
+
+    function updateAnswer(int256 answer_) public {
+        roundId++;
+        answer = answer_;
+        updatedAt = block.timestamp;
+    }
+
+    /// A round as of `updatedAt_` (to make stale rounds).
+    function setRound(int256 answer_, uint256 updatedAt_) external {
+        roundId++;
+        answer = answer_;
+        updatedAt = updatedAt_;
+    }
+
+    function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
+        return (roundId, answer, updatedAt, updatedAt, roundId);
+    }
+}
+
+/// A TIP-20-like token: 6 decimals and a currency() code.
+contract CurrencyToken is TokenCore {
+    string public symbol;
+    string public currency;
+    constructor(string memory symbol_, string memory currency_) TokenCore(6) {
+        symbol = symbol_;
+        currency = currency_;
+    }
+}

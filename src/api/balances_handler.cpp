@@ -13,9 +13,9 @@ ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
   return r;
 }
 
-ApiResponse answer_response(const AccountAnswer& answer) {
+ApiResponse answer_response(const AccountAnswer& answer, pricing::PriceOracle* prices) {
   ApiResponse r;
-  r.shared_body = rendered_body(*answer.snapshot);
+  r.shared_body = rendered_body(*answer.snapshot, prices);
   r.headers.emplace_back("X-Block-Number", std::to_string(answer.block_num));
   return r;
 }
@@ -48,7 +48,13 @@ ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
         return unavailable("Upstream RPC for chain '" + params.chain + "' is unavailable; try again shortly", 5);
     }
   }
-  return answer_response(*snapshot);
+  if (auto* prices = it->second.prices) {
+    // Off the network threads anyway: fetch prices not seen before rather than render nulls.
+    std::vector<Address> tokens;
+    for (const auto& h : snapshot->snapshot->holdings) tokens.push_back(h.token);
+    prices->ensure(tokens);
+  }
+  return answer_response(*snapshot, it->second.prices);
 }
 
 std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
@@ -60,7 +66,7 @@ std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) 
   if (!account) return std::nullopt;
   auto answer = it->second.source->peek(*account);
   if (!answer) return std::nullopt;
-  return answer_response(*answer);
+  return answer_response(*answer, it->second.prices);
 }
 
 }  // namespace creditscope::api

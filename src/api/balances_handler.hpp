@@ -8,6 +8,7 @@
 #include "api/http_types.hpp"
 #include "chain/credit_account.hpp"
 #include "core/account.hpp"
+#include "pricing/price_oracle.hpp"
 
 namespace creditscope::api {
 
@@ -15,6 +16,7 @@ namespace creditscope::api {
 struct ChainBackend {
   chain::CreditAccountDeriver* deriver = nullptr;
   AccountSource* source = nullptr;
+  pricing::PriceOracle* prices = nullptr;  // none: every usd_value is null
 };
 
 class BalancesHandler {

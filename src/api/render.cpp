@@ -10,7 +10,28 @@
 
 namespace creditscope::api {
 
-std::string render_balances(const AccountSnapshot& snapshot, const std::optional<std::string>& total_usd_value) {
+std::string render_balances(const AccountSnapshot& snapshot, const PriceLookup& prices) {
+  std::optional<pricing::BigInt> total_cents;
+  bool holds_anything = false;
+  std::map<Address, std::optional<std::string>> usd;
+  for (const auto& h : snapshot.holdings) {
+    auto price = prices ? prices(h.token) : std::nullopt;
+    holds_anything |= h.balance != 0;
+    if (!price) {
+      usd[h.token] = std::nullopt;
+      continue;
+    }
+    auto cents = pricing::usd_cents(h.balance, h.metadata.decimals, *price);
+    usd[h.token] = pricing::format_cents(cents);
+    if (h.balance != 0 || total_cents) total_cents = total_cents.value_or(0) + cents;
+  }
+  std::optional<std::string> total_usd_value;
+  if (!holds_anything) {
+    total_usd_value = "0.00";
+  } else if (total_cents) {
+    total_usd_value = pricing::format_cents(*total_cents);
+  }
+
   std::map<std::string, int> symbol_count;
   for (const auto& h : snapshot.holdings) ++symbol_count[h.metadata.symbol];
   std::vector<std::pair<std::string, const TokenHolding*>> keyed;
@@ -34,8 +55,8 @@ std::string render_balances(const AccountSnapshot& snapshot, const std::optional
     w.key("balance").string(to_decimal(h->balance));
     w.key("balance_formatted").string(format_units(h->balance, decimals));
     w.key("usd_value");
-    if (h->usd_value) {
-      w.string(*h->usd_value);
+    if (const auto& v = usd[h->token]) {
+      w.string(*v);
     } else {
       w.null();
     }
@@ -65,10 +86,15 @@ std::string render_balances(const AccountSnapshot& snapshot, const std::optional
   return w.take();
 }
 
-std::shared_ptr<const std::string> rendered_body(const AccountSnapshot& snapshot) {
-  std::call_once(snapshot.render_once, [&] {
-    snapshot.rendered = std::make_shared<const std::string>(render_balances(snapshot, std::nullopt));
-  });
+std::shared_ptr<const std::string> rendered_body(const AccountSnapshot& snapshot, pricing::PriceOracle* prices) {
+  const std::uint64_t epoch = prices ? prices->epoch() : 0;
+  std::lock_guard lock(snapshot.render_mutex);
+  if (!snapshot.rendered || snapshot.render_epoch != epoch) {
+    PriceLookup lookup;
+    if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
+    snapshot.rendered = std::make_shared<const std::string>(render_balances(snapshot, lookup));
+    snapshot.render_epoch = epoch;
+  }
   return snapshot.rendered;
 }
 

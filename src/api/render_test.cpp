@@ -31,7 +31,7 @@ TEST(RenderBalances, DisambiguatesSharedSymbolsAndFormats) {
   b.balance = 0;
   s.holdings = {a, b};
 
-  std::string json = render_balances(s, std::nullopt);
+  std::string json = render_balances(s, {});
   // Expected text written out by hand from the spec's example.
   const std::string expected =
       R"j({"credit_account_address":"0x4d4eb02B8d86379C36E887f391a039a17D72d9E0","balances":{)j"
@@ -42,7 +42,7 @@ TEST(RenderBalances, DisambiguatesSharedSymbolsAndFormats) {
       R"j("transaction_hash":"0x949969bf49c100beca5d05bebbc99a57608a6d1f7472c621f3b00a5987bb417a","direction":"in"}]},)j"
       R"j("USDC (0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359)":{"token_address":"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",)j"
       R"j("token_symbol":"USDC","token_decimals":0,"balance":"0","balance_formatted":"0","usd_value":null,"transfers":[]}},)j"
-      R"j("total_usd_value":null})j";
+      R"j("total_usd_value":null})j";  // holds USDC, which has no price here
   EXPECT_EQ(json, expected);
 }
 
@@ -55,7 +55,47 @@ TEST(RenderBalances, SelfTransferIsIn) {
   t.from = t.to = s.credit_account;
   h.transfers.push_back(t);
   s.holdings.push_back(h);
-  EXPECT_NE(render_balances(s, std::nullopt).find(R"("direction":"in")"), std::string::npos);
+  EXPECT_NE(render_balances(s, {}).find(R"("direction":"in")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace creditscope::api
+
+namespace creditscope::api {
+namespace {
+
+// The spec's example values: 70.710737 USDC at $1.0008 and 0.000876484654169830 WETH at $2053.37.
+TEST(RenderBalances, UsdValuesAndTotal) {
+  AccountSnapshot s;
+  s.credit_account = addr("0x4d4eb02b8d86379c36e887f391a039a17d72d9e0");
+  auto holding = [](const char* token, const char* symbol, unsigned decimals, const char* balance) {
+    TokenHolding h;
+    h.token = addr(token);
+    h.metadata = {symbol, decimals};
+    h.balance = U256(balance);
+    return h;
+  };
+  const Address usdc = addr("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913");
+  const Address weth = addr("0x4200000000000000000000000000000000000006");
+  s.holdings = {holding("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913", "USDC", 6, "70710737"),
+                holding("0x4200000000000000000000000000000000000006", "WETH", 18, "876484654169830"),
+                holding("0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", "SPAM", 18, "1000000000000000000000")};
+  PriceLookup prices = [&](const Address& t) -> std::optional<pricing::Decimal> {
+    if (t == usdc) return pricing::parse_decimal("1.0008");
+    if (t == weth) return pricing::parse_decimal("2053.37");
+    return std::nullopt;
+  };
+  std::string json = render_balances(s, prices);
+  EXPECT_NE(json.find(R"("balance_formatted":"70.710737","usd_value":"70.77")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("balance_formatted":"0.000876","usd_value":"1.80")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("balance_formatted":"1000","usd_value":null)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("total_usd_value":"72.57"})"), std::string::npos) << json;  // the spec's example total
+
+  // Nothing held at all: "0.00"; held but unpriced: null.
+  for (auto& h : s.holdings) h.balance = 0;
+  EXPECT_NE(render_balances(s, prices).find(R"("total_usd_value":"0.00"})"), std::string::npos);
+  s.holdings[2].balance = 5;
+  EXPECT_NE(render_balances(s, prices).find(R"("total_usd_value":null})"), std::string::npos);
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 namespace creditscope::api {
 
 const Route* Router::find(std::string_view path) const {
-  for (const auto& r : routes_)
+  for (const auto& r : routes_) {
     if (r.path == path) return &r;
+    if (r.path.ends_with('*') && path.starts_with(std::string_view(r.path).substr(0, r.path.size() - 1))) return &r;
+  }
   return nullptr;
 }
 

@@ -13,7 +13,7 @@
 namespace creditscope::api {
 
 struct Route {
-  std::string path;                                      // exact match, e.g. "/healthz"
+  std::string path;  // exact match ("/healthz"), or a prefix when it ends in "*"
   std::function<ApiResponse(const ApiRequest&)> handler;
   bool blocking = false;     // may wait on the network: run on the worker pool
   bool needs_api_key = false;

@@ -35,6 +35,7 @@ constexpr Key kServerKeys[] = {
     {"idle_timeout_s", Kind::kInt},    {"request_deadline_ms", Kind::kInt},
 };
 constexpr Key kStoreKeys[] = {{"mode", Kind::kString}, {"path", Kind::kString}};
+constexpr Key kPricingKeys[] = {{"ttl_s", Kind::kInt}, {"http_base_url", Kind::kString}, {"http_timeout_ms", Kind::kInt}};
 constexpr Key kChainKeys[] = {
     {"chain_id", Kind::kInt},
     {"rpc_urls", Kind::kStringList},
@@ -49,6 +50,9 @@ constexpr Key kChainKeys[] = {
     {"finality_depth", Kind::kInt},
     {"balance_refresh_s", Kind::kInt},
     {"backfill_commit_blocks", Kind::kInt},
+    {"pricing.sequencer_uptime_feed", Kind::kString},
+    {"pricing.sequencer_grace_s", Kind::kInt},
+    {"pricing.http_chain", Kind::kString},
     {"credit_account.proxy_factory", Kind::kString},
     {"credit_account.singleton", Kind::kString},
     {"credit_account.fallback_handler", Kind::kString},
@@ -154,6 +158,50 @@ struct Reader {
   }
 };
 
+Result<void> parse_prices(const toml::table& chain_table, const std::string& where, const chain::ChainSettings& c,
+                          pricing::ChainPricing& out) {
+  out.multicall3 = c.multicall3;
+  out.eth_call_gas_cap = c.eth_call_gas_cap;
+  out.http_chain = c.name;
+  if (auto* p = chain_table["pricing"].as_table()) {
+    Reader r{*p, where + "pricing.", std::nullopt};
+    if (auto feed = r.string("sequencer_uptime_feed"); feed && !feed->empty()) out.sequencer_uptime_feed = r.address("sequencer_uptime_feed", false);
+    out.sequencer_grace_s = r.integer<std::uint64_t>("sequencer_grace_s", out.sequencer_grace_s);
+    out.http_chain = r.string("http_chain").value_or(out.http_chain);
+    if (r.error) return *r.error;
+  }
+  auto* list = chain_table["prices"].as_array();
+  if (!list) return {};
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto* t = list->get(i)->as_table();
+    if (!t) return make_error(Errc::kInvalidInput, where + "prices entries must be tables");
+    Reader r{*t, where + "prices[" + std::to_string(i) + "].", std::nullopt};
+    auto token = r.address("token", true);
+    pricing::TokenSources src;
+    if (auto feed = r.string("chainlink"); feed && !feed->empty()) src.chainlink_feed = r.address("chainlink", false);
+    src.heartbeat_s = r.integer<std::uint64_t>("heartbeat_s", src.heartbeat_s, 1);
+    if (auto* http = t->get("http")) src.http = http->value<bool>().value_or(false);
+    if (auto* cur = t->get("tip20_currency")) src.tip20_currency = cur->value<bool>().value_or(false);
+    if (auto peg = r.string("usd_peg")) {
+      src.usd_peg = pricing::parse_decimal(*peg);
+      if (!src.usd_peg) r.fail("usd_peg must be a decimal string such as \"1\"");
+    }
+    if (t->contains("order")) {
+      src.order.clear();
+      for (const auto& name : r.strings("order")) {
+        if (name == "chainlink") src.order.push_back(pricing::SourceKind::kChainlink);
+        else if (name == "http") src.order.push_back(pricing::SourceKind::kHttp);
+        else if (name == "peg") src.order.push_back(pricing::SourceKind::kPeg);
+        else if (name == "tip20_currency") src.order.push_back(pricing::SourceKind::kTip20Currency);
+        else r.fail("order entries are chainlink, http, peg or tip20_currency");
+      }
+    }
+    if (r.error) return *r.error;
+    out.tokens[*token] = src;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<AppConfig> parse_config(std::string_view toml_text, const std::string& path,
@@ -174,6 +222,10 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
   for (const auto& key : kStoreKeys) {
     if (auto it = env_map.find(env_name(std::string("store.") + key.path)); it != env_map.end())
       if (auto r = apply_override(root, "store", key, it->second); !r) return r.error();
+  }
+  for (const auto& key : kPricingKeys) {
+    if (auto it = env_map.find(env_name(std::string("pricing.") + key.path)); it != env_map.end())
+      if (auto r = apply_override(root, "pricing", key, it->second); !r) return r.error();
   }
   std::vector<std::string> chain_names(std::begin(api::kSpecChains), std::end(api::kSpecChains));
   if (auto* chains = root["chains"].as_table())
@@ -204,6 +256,17 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
     cfg.store.mode = r.string("mode").value_or(cfg.store.mode);
     cfg.store.path = r.string("path").value_or(cfg.store.path);
     if (cfg.store.mode != "sqlite" && cfg.store.mode != "none") r.fail("mode must be \"sqlite\" or \"none\"");
+    if (r.error) return *r.error;
+  }
+  if (auto* pricing = root["pricing"].as_table()) {
+    Reader r{*pricing, path + ": pricing.", std::nullopt};
+    cfg.pricing.ttl = std::chrono::milliseconds(1000 * r.integer<long>("ttl_s", 30, 1));
+    cfg.pricing.http_base_url = r.string("http_base_url").value_or("");
+    while (!cfg.pricing.http_base_url.empty() && cfg.pricing.http_base_url.back() == '/') cfg.pricing.http_base_url.pop_back();
+    cfg.pricing.http_timeout = std::chrono::milliseconds(r.integer<long>("http_timeout_ms", 3000, 1));
+    if (!cfg.pricing.http_base_url.empty() && !cfg.pricing.http_base_url.starts_with("http://") &&
+        !cfg.pricing.http_base_url.starts_with("https://"))
+      r.fail("http_base_url must be an http(s) URL");
     if (r.error) return *r.error;
   }
   if (auto* chains = root["chains"].as_table()) {
@@ -241,6 +304,7 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
       if (!nonce_value) r.fail("credit_account.salt_nonce must be a decimal string");
       if (r.error) return *r.error;
       c.credit_account = {*factory, *singleton, *handler, *nonce_value};
+      if (auto r = parse_prices(*t, path + ": chains." + c.name + ".", c, cc.prices); !r) return r.error();
       for (const auto& url : c.rpc_urls)
         if (!url.starts_with("http://") && !url.starts_with("https://"))
           return make_error(Errc::kInvalidInput, path + ": chains." + c.name + ".rpc_urls entries must be http(s) URLs");

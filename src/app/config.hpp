@@ -4,7 +4,8 @@
 //   server.listen                            -> CREDITSCOPE_SERVER_LISTEN
 //   chains.base.rpc_urls                     -> CREDITSCOPE_CHAINS_BASE_RPC_URLS (comma-separated)
 //   chains.base.credit_account.salt_nonce    -> CREDITSCOPE_CHAINS_BASE_CREDIT_ACCOUNT_SALT_NONCE
-// A chain may be configured by environment alone (any of the API's four chain names).
+// A chain may be configured by environment alone (any of the API's four chain names). The
+// [[chains.X.prices]] token lists are read from the file only.
 
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "api/server.hpp"
 #include "chain/chain_settings.hpp"
 #include "indexer/chain_indexer.hpp"
+#include "pricing/price_oracle.hpp"
 #include "core/result.hpp"
 
 namespace creditscope::app {
@@ -24,12 +26,14 @@ struct StoreConfig {
 struct ChainConfig {
   chain::ChainSettings settings;
   indexer::IndexerOptions indexer;
+  pricing::ChainPricing prices;  // [chains.X.pricing] and [[chains.X.prices]] (file only)
 };
 
 struct AppConfig {
   api::ServerOptions server;
   std::vector<std::string> api_keys_sha256;
   StoreConfig store;
+  pricing::PricingOptions pricing;
   std::vector<ChainConfig> chains;
 };
 

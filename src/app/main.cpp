@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <algorithm>
 
 #include "api/server.hpp"
 #include "app/config.hpp"
@@ -85,8 +86,10 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
   return 0;
 }
 
-int one_shot(const app::AppConfig& config, const Args& args, bool derive_only) {
+int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
   if (!args.options.count("chain") || !args.options.count("owner")) return fail("--chain and --owner are required");
+  // One answer, read from the chain: no index to open, no follower to start.
+  config.store.mode = "none";
   app::Service service(config);
   if (derive_only) {
     auto owner = parse_address(args.options.at("owner"));
@@ -125,6 +128,16 @@ int run_devnet(app::AppConfig config) {
     return fail("config's credit_account addresses do not match the devnet deployment: proxy_factory=" +
                 to_checksum(demo->params.proxy_factory) + " singleton=" + to_checksum(demo->params.singleton) +
                 " fallback_handler=" + to_checksum(demo->params.fallback_handler));
+  // The shipped config prices the demo tokens through these feeds; they must be the ones deployed.
+  const auto& prices = config.chains.front().prices.tokens;
+  for (std::size_t i = 0; i < demo->feeds.size(); ++i) {
+    const auto& [symbol, feed] = demo->feeds[i];
+    auto token = std::find_if(demo->tokens.begin(), demo->tokens.end(), [&](const auto& t) { return t.first == symbol; });
+    auto listed = prices.find(token->second);
+    if (listed == prices.end() || listed->second.chainlink_feed != feed)
+      return fail("config/devnet.toml does not price " + symbol + " " + to_checksum(token->second) + " with its feed " +
+                  to_checksum(feed));
+  }
   std::cerr << "demo owner " << to_checksum(demo->owner) << " -> credit account " << to_checksum(demo->credit_account)
             << "\n";
   return serve(config, to_checksum(demo->owner));

@@ -17,7 +17,7 @@ Service::Service(const AppConfig& config) {
     if (!opened) throw std::runtime_error(opened.error().message);
     store_ = std::move(*opened);
   }
-  for (const auto& [settings, indexer_options] : config.chains) {
+  for (const auto& [settings, indexer_options, prices] : config.chains) {
     auto rt = std::make_unique<ChainRuntime>();
     rt->settings = settings;
     chain::RpcOptions rpc_options;
@@ -34,7 +34,11 @@ Service::Service(const AppConfig& config) {
     } else {
       rt->source = std::make_unique<chain::LiveAccountSource>(settings, rt->rpc);
     }
-    backends[settings.name] = {rt->deriver.get(), rt->source.get()};
+    if (!prices.tokens.empty()) {
+      rt->prices = std::make_unique<pricing::PriceOracle>(prices, config.pricing, rt->rpc);
+      rt->prices->start();
+    }
+    backends[settings.name] = {rt->deriver.get(), rt->source.get(), rt->prices.get()};
     chains_[settings.name] = std::move(rt);
   }
   auto keys = api::ApiKeys::from_hex_hashes(config.api_keys_sha256);
@@ -61,7 +65,10 @@ Service::Service(const AppConfig& config) {
 }
 
 Service::~Service() {
-  for (auto& [_, rt] : chains_) rt->source.reset();  // indexers stop before the store closes
+  for (auto& [_, rt] : chains_) {
+    rt->source.reset();  // indexers stop before the store closes
+    rt->prices.reset();
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

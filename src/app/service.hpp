@@ -38,6 +38,7 @@ class Service {
     std::shared_ptr<chain::RpcClient> rpc;
     std::unique_ptr<chain::CreditAccountDeriver> deriver;
     std::unique_ptr<AccountSource> source;  // a ChainIndexer, or the live source without a store
+    std::unique_ptr<pricing::PriceOracle> prices;  // null when no token of the chain has a price source
     std::atomic<bool> ready{false};
   };
   api::ApiResponse readyz() const;

@@ -38,7 +38,6 @@ struct TokenHolding {
   Address token;
   TokenMetadata metadata;
   U256 balance;                          // balanceOf(account) at the snapshot block
-  std::optional<std::string> usd_value;  // "70.77"; nullopt when no price is known
   std::vector<TokenTransfer> transfers;  // ascending (block_num, log_index)
 };
 
@@ -49,8 +48,10 @@ struct AccountSnapshot {
   std::uint64_t snapshot_block = 0;    // the block the data was last brought up to
   std::vector<TokenHolding> holdings;  // one per token with any transfer, in token address order
 
-  /// The API layer's rendering of this snapshot, made once on first use.
-  mutable std::once_flag render_once;
+  /// The API layer's rendering of this snapshot, made on first use and again only when prices
+  /// changed (render_epoch is the price epoch it was made under).
+  mutable std::mutex render_mutex;
+  mutable std::uint64_t render_epoch = 0;
   mutable std::shared_ptr<const std::string> rendered;
 };
 

@@ -53,6 +53,14 @@ Result<Address> deploy_credit_account(DevChain& chain, const Artifacts& artifact
   return make_error(Errc::kUpstream, "factory emitted no ProxyCreation event");
 }
 
+Result<Address> deploy_price_feed(DevChain& chain, const Artifacts& artifacts, unsigned decimals, std::int64_t answer) {
+  Bytes code = artifacts.bytecode("TestAggregator");
+  abi::put(code, abi::uint_word(decimals));
+  U256 word = answer >= 0 ? U256(answer) : ~U256(-(answer + 1));  // int256 two's complement
+  abi::put(code, abi::uint_word(word));
+  return chain.deploy(code);
+}
+
 Bytes mint_call(const Address& to, const U256& amount) {
   return encode_call("mint(address,uint256)", {abi::address_word(to), abi::uint_word(amount)});
 }
@@ -92,6 +100,11 @@ Result<DemoAccount> seed_demo(DevChain& chain, const Artifacts& artifacts) {
   if (auto r = chain.impersonate(demo.credit_account); !r) return r.error();
   if (auto r = chain.send(demo.credit_account, *dai, transfer_call(merchant, U256("5500000000000000000"))); !r) return r.error();
   if (auto r = chain.send(demo.credit_account, *usdc, transfer_call(merchant, 10000000)); !r) return r.error();
+  auto usdc_feed = deploy_price_feed(chain, artifacts, 8, 100080000);  // $1.0008
+  auto weth_feed = deploy_price_feed(chain, artifacts, 8, 205337000000);  // $2053.37
+  if (!usdc_feed || !weth_feed) return make_error(Errc::kUpstream, "demo price feed deployment failed");
+  demo.tokens = {{"USDC", *usdc}, {"WETH", *weth}, {"DAI", *dai}};
+  demo.feeds = {{"USDC", *usdc_feed}, {"WETH", *weth_feed}};
   return demo;
 }
 

@@ -33,10 +33,17 @@ struct DemoAccount {
   chain::CreditAccountParams params;
   Address owner;
   Address credit_account;
+  std::vector<std::pair<std::string, Address>> tokens;  // symbol -> token
+  std::vector<std::pair<std::string, Address>> feeds;   // symbol -> its USD price feed
 };
 
+/// Deploys a TestAggregator (a Chainlink AggregatorV3-style feed) answering `answer` with
+/// `decimals` places.
+Result<Address> deploy_price_feed(DevChain& chain, const Artifacts& artifacts, unsigned decimals, std::int64_t answer);
+
 /// The `make run` demo: Safe infra, Multicall3, a handful of tokens, transfers into the credit
-/// account before and after it is deployed and out of it. Expects a fresh anvil.
+/// account before and after it is deployed and out of it, price feeds for USDC and WETH.
+/// Expects a fresh anvil: the addresses are then always the same (config/devnet.toml names them).
 Result<DemoAccount> seed_demo(DevChain& chain, const Artifacts& artifacts);
 
 }  // namespace creditscope::devnet

@@ -89,6 +89,7 @@ Result<void> ChainIndexer::load() {
     std::lock_guard lock(state_mutex_);
     loaded_ = true;
   }
+  loaded_cv_.notify_all();
   for (const auto& a : resume) backfill_future(a);
   return {};
 }
@@ -116,13 +117,16 @@ std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
 
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
   if (auto warm = peek(account)) return *warm;
+  const auto deadline = Clock::now() + options_.request_deadline;
   {
-    std::lock_guard lock(state_mutex_);
+    // Just after start the follower may still be loading the index: wait for it, within the deadline.
+    std::unique_lock lock(state_mutex_);
+    loaded_cv_.wait_until(lock, deadline, [this] { return loaded_; });
     if (!loaded_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
     if (!consistent_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
   }
   auto future = backfill_future(account);
-  if (future.wait_for(options_.request_deadline) != std::future_status::ready)
+  if (future.wait_until(deadline) != std::future_status::ready)
     return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
   auto result = future.get();
   if (!result) return result.error();
@@ -477,6 +481,7 @@ Result<void> ChainIndexer::handle_reorg() {
 }
 
 void ChainIndexer::follower_loop() {
+  std::string last_error;
   while (!stopping_) {
     bool loaded;
     {
@@ -491,7 +496,11 @@ void ChainIndexer::follower_loop() {
     }
     if (!more) {
       Metrics::global().inc("creditscope_follow_errors_total", {{"chain", settings_.name}});
-      std::cerr << "follower " << settings_.name << ": " << more.error().message << "\n";
+      // A node that stays down would repeat the same line every poll: say it once.
+      if (more.error().message != last_error) std::cerr << "follower " << settings_.name << ": " << more.error().message << "\n";
+      last_error = more.error().message;
+    } else {
+      last_error.clear();
     }
     if (more && *more) continue;
     std::unique_lock lock(wake_mutex_);

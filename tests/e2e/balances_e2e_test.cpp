@@ -201,7 +201,7 @@ TEST_F(BalancesE2E, EmptyAccountAndErrors) {
   auto empty = server.get("/v2/credit/balances?chain=base&owner=" + lower(owner_text));
   ASSERT_EQ(empty.status, 200u);
   account = must(server.service().derive("base", owner), "derive");
-  EXPECT_EQ(empty.body, R"({"credit_account_address":")" + to_checksum(account) + R"(","balances":{},"total_usd_value":null})");
+  EXPECT_EQ(empty.body, R"({"credit_account_address":")" + to_checksum(account) + R"(","balances":{},"total_usd_value":"0.00"})");  // holds nothing
   EXPECT_EQ(schema_errors(empty.body), "");
 
   auto missing = server.get("/v2/credit/balances?chain=base");

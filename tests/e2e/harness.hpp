@@ -88,7 +88,7 @@ class Harness {
     c.credit_account = params_;
     c.rpc_timeout = std::chrono::milliseconds(5000);
     cfg.store.mode = "none";
-    cfg.chains.push_back({c, indexer::default_indexer_options("devnet")});
+    cfg.chains.push_back({c, indexer::default_indexer_options("devnet"), {}});
     return cfg;
   }
 
