@@ -40,10 +40,7 @@ Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSett
   for (auto& [token, h] : by_token) {
     h.metadata.symbol = decode_symbol((*results)[i]);
     h.metadata.decimals = decode_decimals((*results)[i + 1]);
-    // A balanceOf that reverts or returns garbage is reported as 0: the contract gives us no
-    // number to trust, and inventing one from the transfer history could be wrong.
-    const auto& balance = (*results)[i + 2];
-    h.balance = balance ? abi::decode_uint(view(*balance)).value_or(0) : 0;
+    h.balance = decode_balance((*results)[i + 2]);
     i += 3;
     out.push_back(std::move(h));
   }

@@ -30,7 +30,7 @@ std::string sanitize(std::string_view raw) {
 }  // namespace
 
 std::string decode_symbol(const std::optional<Bytes>& return_data) {
-  if (!return_data) return kUnknownSymbol;
+  if (!return_data || return_data->size() > kMaxSymbolReturnBytes) return kUnknownSymbol;
   ByteView data = view(*return_data);
   std::string symbol;
   if (auto s = abi::decode_dynamic(data, 0, 0)) {
@@ -44,10 +44,14 @@ std::string decode_symbol(const std::optional<Bytes>& return_data) {
 }
 
 unsigned decode_decimals(const std::optional<Bytes>& return_data) {
-  if (!return_data) return 0;
-  auto v = abi::decode_uint(view(*return_data));
-  if (!v || *v > kMaxDecimals) return 0;
-  return static_cast<unsigned>(*v);
+  if (!return_data || return_data->size() != 32) return 0;
+  U256 v = u256_from_word(view(*return_data));
+  return v > kMaxDecimals ? 0 : static_cast<unsigned>(v);
+}
+
+U256 decode_balance(const std::optional<Bytes>& return_data) {
+  if (!return_data || return_data->size() != 32) return 0;
+  return u256_from_word(view(*return_data));
 }
 
 }  // namespace creditscope::chain

@@ -7,6 +7,7 @@
 
 #include "core/account.hpp"
 #include "core/bytes.hpp"
+#include "core/u256.hpp"
 
 namespace creditscope::chain {
 
@@ -16,10 +17,21 @@ inline constexpr const char* kUnknownSymbol = "UNKNOWN";
 
 /// symbol() return data (ABI string, or bytes32 padded with NULs) -> sanitised symbol:
 /// valid UTF-8, control characters stripped, at most 32 characters. "UNKNOWN" when the call
-/// failed (nullopt), the data decodes as neither form, or nothing printable is left.
+/// failed (nullopt), returned more than kMaxSymbolReturnBytes, decodes as neither form, or
+/// nothing printable is left.
 std::string decode_symbol(const std::optional<Bytes>& return_data);
 
-/// decimals() return data -> 0..77. A failed call, short data or a value above 77 gives 0.
+/// decimals() return data -> 0..77. A failed call, anything but one 32-byte word, or a value
+/// above 77 gives 0.
 unsigned decode_decimals(const std::optional<Bytes>& return_data);
+
+/// balanceOf() return data -> the balance. A failed call or anything but one 32-byte word gives
+/// 0: the contract offers no number to trust, and inventing one from the history could be wrong.
+U256 decode_balance(const std::optional<Bytes>& return_data);
+
+/// symbol() answers longer than this count as unreadable. Without the bound the same token could
+/// read as a symbol through Multicall3 (all the gas) and fail alone (gas cap): answers would
+/// depend on which path a call took.
+inline constexpr std::size_t kMaxSymbolReturnBytes = 4096;
 
 }  // namespace creditscope::chain

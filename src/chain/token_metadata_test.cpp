@@ -37,18 +37,32 @@ TEST(DecodeSymbol, Table) {
       {abi_string("\xC3\xA9" + std::string(40, 'x')), "\xC3\xA9" + std::string(31, 'x')},  // cut by characters
       {abi_string(""), "UNKNOWN"},
       {abi_string("  "), "UNKNOWN"},
-      {abi_string(std::string(1 << 20, 'Z')), std::string(32, 'Z')},  // 1 MB symbol
+      {abi_string(std::string(1 << 20, 'Z')), "UNKNOWN"},  // 1 MB symbol: unreadable
+      {abi_string(std::string(4000, 'Z')), std::string(32, 'Z')},  // long but bounded: cut
   };
   for (const auto& c : cases) EXPECT_EQ(decode_symbol(c.data), c.expected);
 }
 
+Bytes word(unsigned n) {
+  auto w = abi::uint_word(n);
+  return Bytes(w.begin(), w.end());
+}
+
 TEST(DecodeDecimals, ClampsAbsurdValuesToZero) {
-  EXPECT_EQ(decode_decimals(Bytes(abi::uint_word(6).begin(), abi::uint_word(6).end())), 6u);
-  EXPECT_EQ(decode_decimals(Bytes(abi::uint_word(77).begin(), abi::uint_word(77).end())), 77u);
-  EXPECT_EQ(decode_decimals(Bytes(abi::uint_word(78).begin(), abi::uint_word(78).end())), 0u);
-  EXPECT_EQ(decode_decimals(Bytes(abi::uint_word(255).begin(), abi::uint_word(255).end())), 0u);
+  EXPECT_EQ(decode_decimals(word(6)), 6u);
+  EXPECT_EQ(decode_decimals(word(77)), 77u);
+  EXPECT_EQ(decode_decimals(word(78)), 0u);
+  EXPECT_EQ(decode_decimals(word(255)), 0u);
   EXPECT_EQ(decode_decimals(std::nullopt), 0u);
   EXPECT_EQ(decode_decimals(Bytes(3, 0)), 0u);
+  EXPECT_EQ(decode_decimals(abi_string("18")), 0u);  // a string is not a uint8
+}
+
+TEST(DecodeBalance, OnlyOneWordCounts) {
+  EXPECT_EQ(decode_balance(word(12345)), 12345);
+  EXPECT_EQ(decode_balance(std::nullopt), 0);
+  EXPECT_EQ(decode_balance(abi_string("12345")), 0);
+  EXPECT_EQ(decode_balance(Bytes{}), 0);
 }
 
 }  // namespace

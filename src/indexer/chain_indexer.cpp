@@ -202,10 +202,7 @@ Result<void> ChainIndexer::read_tokens_and_balances(const std::set<std::pair<Add
     i += 2;
   }
   for (const auto& [account, token] : pairs) {
-    const auto& r = (*results)[i++];
-    // Same rule as the live source: a balanceOf that fails reads as 0.
-    U256 raw = r ? chain::abi::decode_uint(view(*r)).value_or(0) : U256(0);
-    step.balances.push_back({account, token, raw, block});
+    step.balances.push_back({account, token, chain::decode_balance((*results)[i++]), block});
   }
   return {};
 }
