@@ -28,9 +28,10 @@ for _ in $(seq 100); do curl -s -o /dev/null -XPOST -H 'content-type: applicatio
 echo "seeding (scale $SCALE)..." >&2
 seed_start=$(date +%s)
 head=$("$SEED" --rpc "http://127.0.0.1:$anvil_port" --out "$work" --scale "$SCALE")
-echo "seeded to block $head in $(( $(date +%s) - seed_start )) s" >&2
+seed_s=$(( $(date +%s) - seed_start ))
+echo "seeded to block $head in $seed_s s" >&2
 
-results="{\"scale\": $SCALE, \"head_block\": $head, \"duration_s\": $DURATION, \"accounts\": $(cat "$work/accounts.json"), \"systems\": {"
+results="{\"scale\": $SCALE, \"seed_s\": $seed_s, \"head_block\": $head, \"duration_s\": $DURATION, \"accounts\": $(cat "$work/accounts.json"), \"systems\": {"
 first_system=1
 for mode in stateless indexed; do
   port=$(free_port)

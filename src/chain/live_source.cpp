@@ -11,37 +11,52 @@
 
 namespace creditscope::chain {
 
-Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSettings& settings,
-                                                 const Address& account, std::vector<TokenTransfer> transfers,
-                                                 std::uint64_t block_num) {
+Result<TokenReads> read_tokens(RpcClient& rpc, const ChainSettings& settings, const std::set<Address>& tokens,
+                               const std::set<std::pair<Address, Address>>& pairs, std::uint64_t block_num) {
   static const auto kSymbol = selector("symbol()");
   static const auto kDecimals = selector("decimals()");
   static const auto kBalanceOf = selector("balanceOf(address)");
+  std::vector<ContractCall> calls;
+  calls.reserve(tokens.size() * 2 + pairs.size());
+  for (const auto& t : tokens) {
+    calls.push_back({t, abi::call_data(kSymbol)});
+    calls.push_back({t, abi::call_data(kDecimals)});
+  }
+  for (const auto& [account, token] : pairs)
+    calls.push_back({token, abi::call_data(kBalanceOf, {abi::address_word(account)})});
+  TokenReads out;
+  if (calls.empty()) return out;
+  auto results = call_contracts(rpc, calls, block_num, CallOptions{settings.multicall3, settings.eth_call_gas_cap, 300});
+  if (!results) return results.error();
+  std::size_t i = 0;
+  for (const auto& t : tokens) {
+    out.metadata[t] = {decode_symbol((*results)[i]), decode_decimals((*results)[i + 1])};
+    i += 2;
+  }
+  for (const auto& pair : pairs) out.balances[pair] = decode_balance((*results)[i++]);
+  return out;
+}
 
+Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSettings& settings,
+                                                 const Address& account, std::vector<TokenTransfer> transfers,
+                                                 std::uint64_t block_num) {
   std::map<Address, TokenHolding> by_token;
+  std::set<Address> tokens;
+  std::set<std::pair<Address, Address>> pairs;
   for (auto& t : transfers) {
+    tokens.insert(t.token);
+    pairs.insert({account, t.token});
     auto& h = by_token[t.token];
     h.token = t.token;
     h.transfers.push_back(std::move(t));
   }
-  std::vector<ContractCall> calls;
-  calls.reserve(by_token.size() * 3);
-  for (const auto& [token, h] : by_token) {
-    calls.push_back({token, abi::call_data(kSymbol)});
-    calls.push_back({token, abi::call_data(kDecimals)});
-    calls.push_back({token, abi::call_data(kBalanceOf, {abi::address_word(account)})});
-  }
-  auto results = call_contracts(rpc, calls, block_num,
-                                CallOptions{settings.multicall3, settings.eth_call_gas_cap, 300});
-  if (!results) return results.error();
+  auto reads = read_tokens(rpc, settings, tokens, pairs, block_num);
+  if (!reads) return reads.error();
   std::vector<TokenHolding> out;
   out.reserve(by_token.size());
-  std::size_t i = 0;
   for (auto& [token, h] : by_token) {
-    h.metadata.symbol = decode_symbol((*results)[i]);
-    h.metadata.decimals = decode_decimals((*results)[i + 1]);
-    h.balance = decode_balance((*results)[i + 2]);
-    i += 3;
+    h.metadata = reads->metadata.at(token);
+    h.balance = reads->balances.at({account, token});
     out.push_back(std::move(h));
   }
   return out;

@@ -2,7 +2,9 @@
 // Reads a credit account's complete state from the chain on every call: no store, no cache.
 // Also the reference the indexed source is compared with.
 
+#include <map>
 #include <memory>
+#include <set>
 
 #include "chain/chain_settings.hpp"
 #include "chain/rpc_client.hpp"
@@ -10,6 +12,16 @@
 #include "core/account.hpp"
 
 namespace creditscope::chain {
+
+struct TokenReads {
+  std::map<Address, TokenMetadata> metadata;
+  std::map<std::pair<Address, Address>, U256> balances;  // (account, token) -> balanceOf
+};
+
+/// symbol() and decimals() of `tokens` and balanceOf for each (account, token) pair, at
+/// block_num, in one batch (Multicall3 where configured), decoded by the token_metadata rules.
+Result<TokenReads> read_tokens(RpcClient& rpc, const ChainSettings& settings, const std::set<Address>& tokens,
+                               const std::set<std::pair<Address, Address>>& pairs, std::uint64_t block_num);
 
 /// Reads metadata and balanceOf for each token at block_num and builds the holdings.
 /// transfers must be sorted; the result is in token address order.

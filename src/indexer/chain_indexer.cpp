@@ -5,7 +5,7 @@
 
 #include "chain/abi.hpp"
 #include "chain/blocks.hpp"
-#include "chain/contract_calls.hpp"
+#include "chain/live_source.hpp"
 #include "chain/token_metadata.hpp"
 #include "core/address.hpp"
 #include "core/keccak.hpp"
@@ -125,6 +125,7 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
     if (!loaded_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
     if (!consistent_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
   }
+  if (auto warm = peek(account)) return *warm;  // loaded from the store while we waited
   auto future = backfill_future(account);
   if (future.wait_until(deadline) != std::future_status::ready)
     return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
@@ -176,34 +177,16 @@ Result<std::vector<TokenTransfer>> ChainIndexer::fetch_range(const std::vector<A
 
 Result<void> ChainIndexer::read_tokens_and_balances(const std::set<std::pair<Address, Address>>& pairs,
                                                     std::uint64_t block, store::SyncStep& step) {
-  static const auto kSymbol = selector("symbol()");
-  static const auto kDecimals = selector("decimals()");
-  static const auto kBalanceOf = selector("balanceOf(address)");
   std::set<Address> unseen;
   {
     std::lock_guard lock(state_mutex_);
     for (const auto& [account, token] : pairs)
       if (!tokens_.count(token)) unseen.insert(token);
   }
-  std::vector<chain::ContractCall> calls;
-  for (const auto& t : unseen) {
-    calls.push_back({t, chain::abi::call_data(kSymbol)});
-    calls.push_back({t, chain::abi::call_data(kDecimals)});
-  }
-  for (const auto& [account, token] : pairs)
-    calls.push_back({token, chain::abi::call_data(kBalanceOf, {chain::abi::address_word(account)})});
-  if (calls.empty()) return {};
-  auto results = chain::call_contracts(*rpc_, calls, block,
-                                       chain::CallOptions{settings_.multicall3, settings_.eth_call_gas_cap, 300});
-  if (!results) return results.error();
-  std::size_t i = 0;
-  for (const auto& t : unseen) {
-    step.tokens.emplace_back(t, TokenMetadata{chain::decode_symbol((*results)[i]), chain::decode_decimals((*results)[i + 1])});
-    i += 2;
-  }
-  for (const auto& [account, token] : pairs) {
-    step.balances.push_back({account, token, chain::decode_balance((*results)[i++]), block});
-  }
+  auto reads = chain::read_tokens(*rpc_, settings_, unseen, pairs, block);
+  if (!reads) return reads.error();
+  for (const auto& [token, meta] : reads->metadata) step.tokens.emplace_back(token, meta);
+  for (const auto& [pair, raw] : reads->balances) step.balances.push_back({pair.first, pair.second, raw, block});
   return {};
 }
 
