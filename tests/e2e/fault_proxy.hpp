@@ -1,0 +1,196 @@
+#pragma once
+// A JSON-RPC proxy for tests that sits between creditscope and anvil and misbehaves on demand the
+// way real providers do: 429/500/503, stalls, connection resets, truncated bodies, eth_getLogs
+// result-count and block-range refusals, and a lagging head.
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <sys/socket.h>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chain/http_client.hpp"
+#include "core/hex.hpp"
+
+namespace creditscope::e2e {
+
+class FaultProxy {
+ public:
+  enum class Fault { kNone, k429, k500, k503, kStall, kReset, kTruncate, kTooManyResults, kRangeTooLarge, kLagHead };
+
+  explicit FaultProxy(const std::string& upstream)
+      : upstream_(*chain::parse_url(upstream)), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    acceptor_thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~FaultProxy() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept()
+    acceptor_.close(ec);
+    ioc_.stop();
+    if (acceptor_thread_.joinable()) acceptor_thread_.join();
+    std::vector<std::thread> sessions;
+    {
+      // Wake sessions blocked reading an idle keep-alive connection.
+      std::lock_guard lock(mutex_);
+      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+      sessions.swap(sessions_);
+    }
+    for (auto& t : sessions)
+      if (t.joinable()) t.join();
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+
+  /// From now on every `every`-th request gets `fault` (1: all of them); range faults only hit
+  /// eth_getLogs requests spanning more than max_span blocks.
+  void set(Fault fault, int every = 1, std::uint64_t max_span = 5) {
+    fault_ = fault;
+    every_ = every;
+    max_span_ = max_span;
+    counter_ = 0;
+  }
+  int faults_injected() const { return injected_; }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+
+  void accept_loop() {
+    while (!stopping_) {
+      boost::system::error_code ec;
+      tcp::socket socket(ioc_);
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      std::lock_guard lock(mutex_);
+      const int fd = socket.native_handle();
+      open_fds_.insert(fd);
+      sessions_.emplace_back([this, fd, s = std::move(socket)]() mutable {
+        session(std::move(s));
+        std::lock_guard l(mutex_);
+        open_fds_.erase(fd);
+      });
+    }
+  }
+
+  static bool spans_too_much(const boost::json::value& call, std::uint64_t max_span) {
+    if (!call.is_object() || call.as_object().if_contains("method") == nullptr ||
+        call.at("method") != "eth_getLogs")
+      return false;
+    const auto& f = call.at("params").as_array()[0].as_object();
+    auto from = hex::decode_quantity(f.at("fromBlock").as_string());
+    auto to = hex::decode_quantity(f.at("toBlock").as_string());
+    return from && to && *to - *from + 1 > max_span;
+  }
+
+  // The body to answer a request whose eth_getLogs span is refused, or empty to pass it on.
+  std::string refuse_range(const std::string& body) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(body, ec);
+    if (ec) return {};
+    auto calls = doc.is_array() ? doc.as_array() : boost::json::array{doc};
+    bool refuse = false;
+    for (const auto& c : calls) refuse |= spans_too_much(c, max_span_);
+    if (!refuse) return {};
+    boost::json::array out;
+    for (const auto& c : calls) {
+      std::string message = fault_ == Fault::kTooManyResults
+                                ? "query returned more than 10000 results. Try with this block range [" +
+                                      std::string(c.at("params").as_array()[0].at("fromBlock").as_string()) + ", " +
+                                      hex::encode_quantity(*hex::decode_quantity(c.at("params").as_array()[0].at("fromBlock").as_string()) + max_span_ - 1) + "]."
+                                : "block range too large";
+      out.push_back(boost::json::object{{"jsonrpc", "2.0"}, {"id", c.at("id")},
+                                        {"error", boost::json::object{{"code", -32005}, {"message", message}}}});
+    }
+    return doc.is_array() ? boost::json::serialize(out) : boost::json::serialize(out[0]);
+  }
+
+  std::string lag_head(const std::string& body, const std::string& upstream_answer) {
+    boost::system::error_code ec;
+    auto req = boost::json::parse(body, ec);
+    auto res = boost::json::parse(upstream_answer, ec);
+    if (ec || !req.is_object() || req.at("method") != "eth_blockNumber") return upstream_answer;
+    auto head = *hex::decode_quantity(res.at("result").as_string());
+    res.as_object()["result"] = hex::encode_quantity(head > 5 ? head - 5 : 0);
+    return boost::json::serialize(res);
+  }
+
+  void session(tcp::socket socket) {
+    namespace http = boost::beast::http;
+    boost::beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::string_body> req;
+      boost::system::error_code ec;
+      http::read(socket, buffer, req, ec);
+      if (ec) return;
+      const Fault fault = fault_;
+      const bool hit = fault != Fault::kNone && (++counter_ % every_ == 0);
+      http::response<http::string_body> res{http::status::ok, 11};
+      res.set(http::field::content_type, "application/json");
+      std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)
+                                ? refuse_range(req.body()) : std::string{};
+      if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && fault != Fault::kLagHead) ++injected_;
+      if (!refused.empty()) ++injected_;
+      if (hit && fault == Fault::kReset) {
+        socket.set_option(boost::asio::socket_base::linger(true, 0));  // RST, not FIN
+        socket.close(ec);
+        return;
+      }
+      if (hit && fault == Fault::kStall) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        socket.close(ec);
+        return;
+      }
+      if (hit && (fault == Fault::k429 || fault == Fault::k500 || fault == Fault::k503)) {
+        res.result(fault == Fault::k429 ? http::status::too_many_requests
+                   : fault == Fault::k500 ? http::status::internal_server_error : http::status::service_unavailable);
+        if (fault == Fault::k429) res.set(http::field::retry_after, "1");
+        res.body() = R"({"error":"injected"})";
+      } else if (!refused.empty()) {
+        res.body() = refused;
+      } else {
+        auto up = chain::http_post(upstream_, req.body());
+        if (!up) {
+          socket.close(ec);
+          return;
+        }
+        res.result(up->status);
+        res.body() = hit && fault == Fault::kLagHead ? lag_head(req.body(), up->body) : up->body;
+      }
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      if (hit && fault == Fault::kTruncate) {
+        std::string all = res.body();
+        res.body() = all.substr(0, all.size() / 2);
+        res.content_length(all.size());  // promise more than is sent
+        http::serializer<false, http::string_body> sr{res};
+        http::write(socket, sr, ec);
+        socket.close(ec);
+        return;
+      }
+      http::write(socket, res, ec);
+      if (ec || !req.keep_alive()) return;
+    }
+  }
+
+  const chain::Url upstream_;
+  boost::asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread acceptor_thread_;
+  std::mutex mutex_;
+  std::vector<std::thread> sessions_;  // guarded by mutex_
+  std::set<int> open_fds_;             // guarded by mutex_
+  std::atomic<bool> stopping_{false};
+  std::atomic<Fault> fault_{Fault::kNone};
+  std::atomic<int> every_{1};
+  std::atomic<std::uint64_t> max_span_{5};
+  std::atomic<int> counter_{0};
+  std::atomic<int> injected_{0};
+};
+
+}  // namespace creditscope::e2e

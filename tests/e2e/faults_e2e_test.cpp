@@ -1,0 +1,101 @@
+// The same scenario with and without a misbehaving RPC node in between: the answer must be
+// byte-identical, or a 503 with Retry-After where no correct answer is possible. Never a 200
+// with partial data.
+
+#include <gtest/gtest.h>
+
+#include "fault_proxy.hpp"
+#include "harness.hpp"
+
+namespace creditscope::e2e {
+namespace {
+using devnet::dev_account;
+using devnet::mint_call;
+using devnet::transfer_call;
+using Fault = FaultProxy::Fault;
+
+class FaultsE2E : public ::testing::Test {
+ protected:
+  Harness h;
+  Address owner = dev_account(3);
+  std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
+
+  void SetUp() override {
+    chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+    Address account = must(deriver.derive(owner), "derive");
+    // Transfers spread over ~60 blocks, so range limits force many eth_getLogs calls.
+    for (int i = 0; i < 6; ++i) {
+      Address t = must(devnet::deploy_token(h.chain(), h.artifacts(), "T" + std::to_string(i), 6 + i), "token");
+      must(h.chain().send(dev_account(0), t, mint_call(account, 1000 + i)), "mint");
+      must(h.chain().mine(8), "spread");
+      must(h.chain().send(dev_account(0), t, mint_call(dev_account(1), 5)), "noise");
+    }
+  }
+
+  app::AppConfig through(const FaultProxy& proxy) {
+    auto cfg = h.config(true, {proxy.url()});
+    cfg.chains[0].settings.rpc_timeout = std::chrono::milliseconds(1000);
+    return cfg;
+  }
+};
+
+TEST_F(FaultsE2E, TransientFaultsGiveByteIdenticalAnswers) {
+  Server direct(h.config());
+  auto truth = direct.get(target);
+  ASSERT_EQ(truth.status, 200u);
+  FaultProxy proxy(h.rpc_url());
+  const std::pair<Fault, const char*> faults[] = {
+      {Fault::k429, "429"},       {Fault::k500, "500"},   {Fault::k503, "503"},
+      {Fault::kReset, "reset"},   {Fault::kTruncate, "truncated body"}, {Fault::kStall, "stall"},
+      {Fault::kTooManyResults, "more than 10000 results"}, {Fault::kRangeTooLarge, "block range too large"},
+  };
+  for (auto [fault, name] : faults) {
+    Server server(through(proxy));
+    // Range refusals hit every large eth_getLogs; the others every second request.
+    const bool range = fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge;
+    proxy.set(fault, range ? 1 : 2);
+    const int before = proxy.faults_injected();
+    auto res = server.get(target);
+    EXPECT_GT(proxy.faults_injected(), before) << name << ": no fault was injected";
+    EXPECT_EQ(res.status, 200u) << name << ": " << res.body;
+    EXPECT_EQ(res.body, truth.body) << name;
+    EXPECT_EQ(res.header("x-block-number"), truth.header("x-block-number")) << name;
+    proxy.set(Fault::kNone);
+  }
+}
+
+TEST_F(FaultsE2E, PersistentFaultsGive503WithRetryAfter) {
+  FaultProxy proxy(h.rpc_url());
+  for (Fault fault : {Fault::k500, Fault::kReset, Fault::k429}) {
+    Server server(through(proxy));
+    proxy.set(fault, 1);
+    auto res = server.get(target);
+    EXPECT_EQ(res.status, 503u) << res.body;
+    EXPECT_TRUE(res.header("retry-after"));
+    EXPECT_EQ(res.body.find("balances"), std::string::npos) << "partial data in an error";
+  }
+}
+
+TEST_F(FaultsE2E, IndexedAnswersConvergeThroughFaults) {
+  Server direct(h.config());
+  auto truth = direct.get(target);
+  FaultProxy proxy(h.rpc_url());
+  TempDir dir;
+  auto cfg = through(proxy);
+  auto indexed_cfg = h.indexed_config(dir.file("index.db"), 50);
+  indexed_cfg.chains[0].settings = cfg.chains[0].settings;
+  proxy.set(Fault::k503, 3);
+  Server server(indexed_cfg);
+  chain::HttpResponse res;
+  for (int i = 0; i < 200; ++i) {
+    res = server.get(target);
+    if (res.status == 200 && res.header("x-block-number") == truth.header("x-block-number")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(res.status, 200u) << res.body;
+  EXPECT_EQ(res.body, truth.body);
+  EXPECT_GT(proxy.faults_injected(), 0);
+}
+
+}  // namespace
+}  // namespace creditscope::e2e
