@@ -25,6 +25,32 @@ HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) 
     if (!parsed) throw std::invalid_argument("bad RPC URL " + redact_url(u) + ": " + parsed.error().message);
     urls_.push_back(*parsed);
   }
+  breakers_.resize(urls_.size());
+}
+
+std::size_t HttpRpcClient::pick_url(std::size_t after) {
+  std::lock_guard lock(breaker_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t k = 0; k < urls_.size(); ++k) {
+    std::size_t i = (after + k) % urls_.size();
+    if (breakers_[i].open_until <= now) return i;
+  }
+  return after % urls_.size();  // every breaker open: try anyway rather than fail without asking
+}
+
+void HttpRpcClient::record(std::size_t url, bool ok) {
+  std::lock_guard lock(breaker_mutex_);
+  auto& b = breakers_[url];
+  if (ok) {
+    b.failures = 0;
+    return;
+  }
+  if (++b.failures >= options_.breaker_failures) {
+    b.failures = 0;
+    b.open_until = std::chrono::steady_clock::now() + options_.breaker_open;
+    Metrics::global().inc("creditscope_rpc_breaker_trips_total",
+                          {{"chain", options_.chain}, {"url", redact_url(options_.urls[url])}});
+  }
 }
 
 Result<std::vector<Result<json::value>>> HttpRpcClient::batch(const std::vector<RpcRequest>& requests) {
@@ -84,20 +110,25 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
 
   Error last{Errc::kUpstream, "no attempt made"};
   auto delay = options_.backoff;
+  std::size_t url_index = pick_url(0);
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    const Url& url = urls_[static_cast<std::size_t>(attempt) % urls_.size()];
+    // Fail over: after a failure the next attempt goes to the next URL with a closed breaker.
+    if (attempt > 0) url_index = pick_url(url_index + 1);
+    const Url& url = urls_[url_index];
     if (attempt > 0) {
       std::this_thread::sleep_for(jittered(delay));
       delay *= 2;
     }
-    metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}});
+    metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
     auto res = http_post(url, payload, HttpOptions{options_.timeout});
     if (!res) {
       last = res.error();
       count_calls(res.error().code == Errc::kTimeout ? "timeout" : "transport_error");
+      record(url_index, false);
       continue;
     }
     if (res->status != 200) {
+      record(url_index, res->status == 413);
       last = make_error(Errc::kUpstream, "RPC node answered HTTP " + std::to_string(res->status));
       count_calls("http_" + std::to_string(res->status));
       if (res->status == 429 && res->retry_after)
@@ -111,6 +142,7 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
     if (ec) {
       last = make_error(Errc::kUpstream, "RPC node returned invalid JSON");
       count_calls("bad_response");
+      record(url_index, false);
       continue;
     }
     std::vector<Result<json::value>> out(end - begin, make_error(Errc::kUpstream, "missing from batch response"));
@@ -145,8 +177,10 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
     if (!complete) {
       last = make_error(Errc::kUpstream, "RPC node returned an incomplete batch response");
       count_calls("bad_response");
+      record(url_index, false);
       continue;
     }
+    record(url_index, true);
     for (std::size_t i = 0; i < out.size(); ++i)
       metrics.inc("creditscope_rpc_calls_total", {{"chain", options_.chain},
                                                   {"method", requests[begin + i].method},

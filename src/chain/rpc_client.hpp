@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct RpcOptions {
   int max_attempts = 4;                       // per batch chunk, across all URLs
   std::chrono::milliseconds backoff{100};     // first retry delay; doubles, with jitter
   std::size_t max_batch = 100;                // JSON-RPC calls per HTTP request
+  int breaker_failures = 3;                   // consecutive failures that open a URL's breaker
+  std::chrono::milliseconds breaker_open{5000};  // how long an open breaker skips its URL
 };
 
 class HttpRpcClient final : public RpcClient {
@@ -52,8 +55,19 @@ class HttpRpcClient final : public RpcClient {
  private:
   Result<std::vector<Result<json::value>>> send_chunk(const std::vector<RpcRequest>& requests,
                                                       std::size_t begin, std::size_t end);
+  // Index of the URL to try next: the first whose breaker is closed, starting after `after`.
+  std::size_t pick_url(std::size_t after);
+  void record(std::size_t url, bool ok);
+
   const RpcOptions options_;  // constant after construction
   std::vector<Url> urls_;  // constant after construction
+
+  struct Breaker {
+    int failures = 0;
+    std::chrono::steady_clock::time_point open_until{};
+  };
+  std::mutex breaker_mutex_;
+  std::vector<Breaker> breakers_;  // one per URL; guarded by breaker_mutex_
 };
 
 }  // namespace creditscope::chain

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/metrics.hpp"
 #include "fault_proxy.hpp"
 #include "harness.hpp"
 
@@ -95,6 +96,25 @@ TEST_F(FaultsE2E, IndexedAnswersConvergeThroughFaults) {
   EXPECT_EQ(res.status, 200u) << res.body;
   EXPECT_EQ(res.body, truth.body);
   EXPECT_GT(proxy.faults_injected(), 0);
+}
+
+TEST_F(FaultsE2E, DeadUrlFailsOverAndItsBreakerOpens) {
+  Server direct(h.config());
+  auto truth = direct.get(target);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(devnet::free_port());
+  auto cfg = h.config(true, {dead, h.rpc_url()});
+  const auto trips = Metrics::global().counter_sum("creditscope_rpc_breaker_trips_total");
+  Server server(cfg);
+  for (int i = 0; i < 3; ++i) {
+    auto res = server.get(target);
+    EXPECT_EQ(res.status, 200u) << res.body;
+    EXPECT_EQ(res.body, truth.body);
+  }
+  EXPECT_GT(Metrics::global().counter_sum("creditscope_rpc_breaker_trips_total"), trips);
+  // With the breaker open the dead URL is skipped: no more transport errors while it stays open.
+  const auto errors = Metrics::global().counter_sum("creditscope_rpc_calls_total", {{"outcome", "transport_error"}});
+  EXPECT_EQ(server.get(target).body, truth.body);
+  EXPECT_EQ(Metrics::global().counter_sum("creditscope_rpc_calls_total", {{"outcome", "transport_error"}}), errors);
 }
 
 }  // namespace
