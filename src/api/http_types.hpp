@@ -15,6 +15,7 @@ struct ApiRequest {
   std::string query;   // target after '?', undecoded
   std::string api_key; // value of x-api-key, empty if absent
   bool has_api_key = false;
+  std::string client;  // remote address, for per-client limits when no API keys are configured
 };
 
 struct ApiResponse {

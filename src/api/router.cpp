@@ -20,6 +20,15 @@ std::optional<ApiResponse> Router::precheck(const ApiRequest& request, const Rou
   if (route->needs_api_key && !keys_.accepts(request.has_api_key ? std::optional<std::string_view>(request.api_key)
                                                                  : std::nullopt))
     return detail_response(401, "Invalid or missing API key");
+  if (route->needs_api_key && limiter_.enabled()) {
+    // Keyed by the key itself only after it was accepted; never logged.
+    const std::string client = keys_.open() ? "ip:" + request.client : "key:" + request.api_key;
+    if (auto wait = limiter_.acquire(client)) {
+      ApiResponse r = detail_response(429, "Too Many Requests");
+      r.headers.emplace_back("Retry-After", std::to_string(*wait));
+      return r;
+    }
+  }
   return std::nullopt;
 }
 

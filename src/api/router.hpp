@@ -9,6 +9,7 @@
 
 #include "api/api_keys.hpp"
 #include "api/http_types.hpp"
+#include "api/rate_limiter.hpp"
 
 namespace creditscope::api {
 
@@ -23,12 +24,15 @@ struct Route {
 
 class Router {
  public:
-  Router(std::vector<Route> routes, ApiKeys keys) : routes_(std::move(routes)), keys_(std::move(keys)) {}
+  /// rate_per_s 0: no rate limit. The limit applies to routes that need an API key, per key (per
+  /// client address when the API is open).
+  Router(std::vector<Route> routes, ApiKeys keys, double rate_per_s = 0, double burst = 0)
+      : routes_(std::move(routes)), keys_(std::move(keys)), limiter_(rate_per_s, burst) {}
 
   /// The route for path, or nullptr.
   const Route* find(std::string_view path) const;
 
-  /// A response for requests that never reach a handler: 404, 405, 401. nullopt means the
+  /// A response for requests that never reach a handler: 404, 405, 401, 429. nullopt means the
   /// request may proceed to route->handler.
   std::optional<ApiResponse> precheck(const ApiRequest& request, const Route* route) const;
 
@@ -37,6 +41,7 @@ class Router {
  private:
   const std::vector<Route> routes_;
   const ApiKeys keys_;
+  mutable RateLimiter limiter_;
 };
 
 }  // namespace creditscope::api

@@ -138,6 +138,9 @@ struct HttpServer::Impl {
       auto q = target.find('?');
       request.path = std::string(target.substr(0, q));
       if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+      boost::system::error_code peer_ec;
+      auto peer = stream.socket().remote_endpoint(peer_ec);
+      if (!peer_ec) request.client = peer.address().to_string();
       if (auto it = req.find("x-api-key"); it != req.end()) {
         request.has_api_key = true;
         request.api_key = std::string(it->value());

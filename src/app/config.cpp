@@ -33,6 +33,7 @@ constexpr Key kServerKeys[] = {
     {"listen", Kind::kString},         {"api_keys_sha256", Kind::kStringList}, {"io_threads", Kind::kInt},
     {"worker_threads", Kind::kInt},    {"max_connections", Kind::kInt},        {"read_timeout_s", Kind::kInt},
     {"idle_timeout_s", Kind::kInt},    {"request_deadline_ms", Kind::kInt},
+    {"rate_limit_per_s", Kind::kInt},  {"rate_limit_burst", Kind::kInt},
 };
 constexpr Key kStoreKeys[] = {{"mode", Kind::kString}, {"path", Kind::kString}};
 constexpr Key kPricingKeys[] = {{"ttl_s", Kind::kInt}, {"http_base_url", Kind::kString}, {"http_timeout_ms", Kind::kInt}};
@@ -249,6 +250,8 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
     cfg.server.read_timeout = std::chrono::seconds(r.integer<long>("read_timeout_s", cfg.server.read_timeout.count(), 1));
     cfg.server.idle_timeout = std::chrono::seconds(r.integer<long>("idle_timeout_s", cfg.server.idle_timeout.count(), 1));
     request_deadline_ms = r.integer<long>("request_deadline_ms", request_deadline_ms, 1);
+    cfg.rate_limit_per_s = static_cast<double>(r.integer<long>("rate_limit_per_s", 0));
+    cfg.rate_limit_burst = static_cast<double>(r.integer<long>("rate_limit_burst", 20, 1));
     if (r.error) return *r.error;
   }
   if (auto* store = root["store"].as_table()) {

@@ -32,6 +32,8 @@ struct ChainConfig {
 struct AppConfig {
   api::ServerOptions server;
   std::vector<std::string> api_keys_sha256;
+  double rate_limit_per_s = 0;  // per API key (per client address when open); 0 = off
+  double rate_limit_burst = 20;
   StoreConfig store;
   pricing::PricingOptions pricing;
   std::vector<ChainConfig> chains;

@@ -61,7 +61,8 @@ Service::Service(const AppConfig& config) {
                       return api::ApiResponse{200, Metrics::global().render(), "text/plain; version=0.0.4", {}};
                     },
                     false, false});
-  router_ = std::make_unique<api::Router>(std::move(routes), std::move(*keys));
+  router_ = std::make_unique<api::Router>(std::move(routes), std::move(*keys), config.rate_limit_per_s,
+                                          config.rate_limit_burst);
 }
 
 Service::~Service() {

@@ -261,6 +261,56 @@ TEST_F(BalancesE2E, ApiKeysAreRequiredWhenConfigured) {
   EXPECT_EQ(server.get("/healthz").status, 200u);  // health stays open
 }
 
+TEST_F(BalancesE2E, RateLimitAnswers429WithRetryAfter) {
+  auto cfg = h.config();
+  cfg.rate_limit_per_s = 1;
+  cfg.rate_limit_burst = 3;
+  Server server(cfg);
+  const std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(server.get(target).status, 200u) << i;
+  auto limited = server.get(target);
+  EXPECT_EQ(limited.status, 429u);
+  EXPECT_EQ(limited.body, R"({"detail":"Too Many Requests"})");
+  EXPECT_EQ(limited.header("retry-after"), "1");
+  EXPECT_EQ(server.get("/healthz").status, 200u);  // only the API route is limited
+}
+
+TEST_F(BalancesE2E, SlowAndSurplusClientsAreCutOff) {
+  auto cfg = h.config();
+  cfg.server.read_timeout = std::chrono::seconds(1);
+  cfg.server.max_connections = 2;
+  Server server(cfg);
+  // Slowloris: half a request line, then silence. The server hangs up after read_timeout.
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost:");
+  EXPECT_EQ(slow, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  // Two idle connections fill the cap; a third is told to come back.
+  auto open_idle = [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    return fd;
+  };
+  int a = open_idle(), b = open_idle();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto third = raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(third.substr(0, 12), "HTTP/1.1 503") << third;
+  EXPECT_NE(third.find("Retry-After"), std::string::npos);
+  ::close(a);
+  ::close(b);
+  EXPECT_TRUE([&] {
+    for (int i = 0; i < 50; ++i) {
+      if (server.get("/healthz").status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }()) << "connections freed must be usable again";
+}
+
 TEST(BalancesE2EUpstream, DeadRpcGives503WithRetryAfter) {
   Harness h;
   auto cfg = h.config(true, {"http://127.0.0.1:" + std::to_string(devnet::free_port())});
