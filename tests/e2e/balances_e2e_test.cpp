@@ -238,8 +238,7 @@ TEST_F(BalancesE2E, EmptyAccountAndErrors) {
   auto openapi = server.get("/openapi.json");
   EXPECT_EQ(openapi.status, 200u);
   EXPECT_NO_THROW(json::parse(openapi.body).at("paths").at("/v2/credit/balances"));
-  for (int i = 0; i < 50 && server.get("/readyz").status != 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(server.get("/readyz").status, 200u);
+  EXPECT_TRUE(eventually([&] { return server.get("/readyz").status == 200; }));
   auto metrics = server.get("/metrics").body;
   EXPECT_NE(metrics.find(R"(creditscope_http_requests_total{route="/v2/credit/balances",status="422"} 2)"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find(R"(creditscope_rpc_calls_total{chain="base",method="eth_getLogs",outcome="ok"})"), std::string::npos);
@@ -302,13 +301,8 @@ TEST_F(BalancesE2E, SlowAndSurplusClientsAreCutOff) {
   EXPECT_NE(third.find("Retry-After"), std::string::npos);
   ::close(a);
   ::close(b);
-  EXPECT_TRUE([&] {
-    for (int i = 0; i < 50; ++i) {
-      if (server.get("/healthz").status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }()) << "connections freed must be usable again";
+  EXPECT_TRUE(eventually([&] { return server.get("/healthz").status == 200; }, std::chrono::milliseconds(2500)))
+      << "connections freed must be usable again";
 }
 
 TEST(BalancesE2EUpstream, DeadRpcGives503WithRetryAfter) {

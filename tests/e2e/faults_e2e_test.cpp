@@ -88,11 +88,10 @@ TEST_F(FaultsE2E, IndexedAnswersConvergeThroughFaults) {
   proxy.set(Fault::k503, 3);
   Server server(indexed_cfg);
   chain::HttpResponse res;
-  for (int i = 0; i < 200; ++i) {
+  eventually([&] {
     res = server.get(target);
-    if (res.status == 200 && res.header("x-block-number") == truth.header("x-block-number")) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return res.status == 200 && res.header("x-block-number") == truth.header("x-block-number");
+  });
   EXPECT_EQ(res.status, 200u) << res.body;
   EXPECT_EQ(res.body, truth.body);
   EXPECT_GT(proxy.faults_injected(), 0);

@@ -148,6 +148,17 @@ inline std::string raw_exchange(unsigned short port, const std::string& request)
   return out;
 }
 
+/// Polls done() every 20 ms until it holds or limit passes; returns its last value.
+template <class F>
+bool eventually(F&& done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 /// A temporary directory removed with the object.
 class TempDir {
  public:

@@ -17,18 +17,7 @@ namespace {
 using devnet::dev_account;
 using devnet::mint_call;
 using devnet::transfer_call;
-using Clock = std::chrono::steady_clock;
 namespace json = boost::json;
-
-template <class F>
-bool eventually(F&& done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
 
 class IndexE2E : public ::testing::Test {
  public:  // shared with the reorg_case helper

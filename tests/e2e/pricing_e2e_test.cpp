@@ -15,18 +15,7 @@ namespace {
 using devnet::dev_account;
 using devnet::mint_call;
 namespace abi = chain::abi;
-using Clock = std::chrono::steady_clock;
 namespace json = boost::json;
-
-template <class F>
-bool eventually(F&& done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
 
 /// A price API on loopback in the DefiLlama /prices/current shape; can fail on demand.
 class FakePriceApi {
