@@ -148,5 +148,40 @@ TEST_F(PricingE2E, ValuesFromEverySourceAndTheirFailures) {
   EXPECT_EQ(schema_errors(last.body), "");
 }
 
+// Base and Arbitrum: Chainlink prices count only while the L2 sequencer is up, and has been for
+// the grace period (Chainlink's uptime feed: answer 0 = up, startedAt = since when).
+TEST_F(PricingE2E, SequencerDownOrJustBackMeansNoChainlinkPrice) {
+  chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+  account = must(deriver.derive(owner), "derive");
+  Address usdc = token("USDC", 6, 70710737);
+  Address dai = token("DAI", 18, U256("25000000000000000000"));
+  Address usdc_feed = feed(8, 100080000);
+  Address sequencer = feed(0, 1);  // down
+  auto cfg = h.config();
+  auto& p = cfg.chains[0].prices;
+  p.multicall3 = cfg.chains[0].settings.multicall3;
+  p.sequencer_uptime_feed = sequencer;
+  p.sequencer_grace_s = 3600;
+  p.tokens[usdc].chainlink_feed = usdc_feed;
+  p.tokens[dai].usd_peg = pricing::parse_decimal("1");  // not a Chainlink price: unaffected
+  cfg.pricing.ttl = std::chrono::milliseconds(200);
+  Server server(cfg);
+  const std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
+  auto down = server.get(target).body;
+  EXPECT_NE(down.find(R"("balance_formatted":"70.710737","usd_value":null)"), std::string::npos) << down;
+  EXPECT_NE(down.find(R"("total_usd_value":"25.00")"), std::string::npos) << down;
+
+  const std::uint64_t now = must(h.chain().block_timestamp(must(h.chain().block_number(), "head")), "now");
+  must(h.chain().send(funder, sequencer, devnet::encode_call("setRound(int256,uint256)", {abi::uint_word(0), abi::uint_word(now - 60)})),
+       "up for a minute");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_NE(server.get(target).body.find(R"("total_usd_value":"25.00")"), std::string::npos) << "inside the grace period";
+
+  must(h.chain().send(funder, sequencer, devnet::encode_call("setRound(int256,uint256)", {abi::uint_word(0), abi::uint_word(now - 7200)})),
+       "up for two hours");
+  EXPECT_TRUE(eventually([&] { return server.get(target).body.find(R"("total_usd_value":"95.77")") != std::string::npos; }))
+      << server.get(target).body;  // 70.77 + 25.00
+}
+
 }  // namespace
 }  // namespace creditscope::e2e
