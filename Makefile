@@ -34,7 +34,7 @@ UNIT_TESTS = core_test chain_test store_test pricing_test api_test app_test
 sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DCREDITSCOPE_SANITIZE=ON
 	cmake --build $(BUILD)-asan -j$(JOBS) --target $(UNIT_TESTS)
-	cd $(BUILD)-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -E '^e2e\.'
+	cd $(BUILD)-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -E '^e2e'
 
 
 clean:
