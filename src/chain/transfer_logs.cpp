@@ -4,9 +4,11 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/hex.hpp"
 #include "core/keccak.hpp"
+#include "core/metrics.hpp"
 
 namespace creditscope::chain {
 
@@ -160,6 +162,7 @@ Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std
   std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
 
   std::uint64_t cur = from_block;
+  int behind = 0;  // consecutive answers from a node that had not seen the range's last block
   while (cur <= to_block) {
     const std::uint64_t span = tuner.span();
     const std::uint64_t end = (to_block - cur < span - 1) ? to_block : cur + span - 1;
@@ -175,14 +178,19 @@ Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std
                                       {"toBlock", hex::encode_quantity(end)},
                                       {"topics", std::move(topics)}}};
     };
-    // Both directions in one round trip.
-    auto results = rpc.batch({{"eth_getLogs", filter(true)}, {"eth_getLogs", filter(false)}});
+    // Both directions in one round trip, plus the range's last block from the same node: a node
+    // (or a load-balanced backend) that has not seen it yet answers an empty log list that is
+    // simply wrong, so its answer is only taken when it knows the block.
+    auto results = rpc.batch({{"eth_getLogs", filter(true)},
+                              {"eth_getLogs", filter(false)},
+                              {"eth_getBlockByNumber", json::array{hex::encode_quantity(end), false}}});
     std::optional<std::string> range_error;
     if (!results) {
       if (results.error().code != Errc::kRangeTooLarge) return results.error();
       range_error = results.error().message;
     } else {
-      for (auto& r : *results) {
+      for (std::size_t i = 0; i < 2; ++i) {
+        auto& r = (*results)[i];
         if (r) continue;
         if (!is_range_error(r.error().message))
           return make_error(Errc::kUpstream, "eth_getLogs failed: " + r.error().message);
@@ -195,7 +203,15 @@ Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std
       tuner.on_too_large(end - cur + 1, suggested_span(*range_error));
       continue;
     }
-    for (auto& r : *results) {
+    if (auto& block = (*results)[2]; !block || !block->is_object()) {
+      if (++behind > 5) return make_error(Errc::kUpstream, "RPC node keeps answering for block " + std::to_string(end) + " without having it");
+      Metrics::global().inc("creditscope_rpc_behind_total", {});
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * behind));
+      continue;
+    }
+    behind = 0;
+    for (std::size_t i = 0; i < 2; ++i) {
+      auto& r = (*results)[i];
       if (!r->is_array()) return make_error(Errc::kUpstream, "eth_getLogs returned a non-array result");
       for (const auto& log : r->as_array()) {
         auto decoded = decode_log(log, account_set, cur, end);

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <atomic>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <sys/socket.h>
@@ -22,7 +23,10 @@ namespace creditscope::e2e {
 
 class FaultProxy {
  public:
-  enum class Fault { kNone, k429, k500, k503, kStall, kReset, kTruncate, kTooManyResults, kRangeTooLarge, kLagHead };
+  enum class Fault {
+    kNone, k429, k500, k503, kStall, kReset, kTruncate, kTooManyResults, kRangeTooLarge, kLagHead,
+    kBehind,  // a backend 3 blocks behind: empty log lists and unknown blocks for the newest blocks
+  };
 
   explicit FaultProxy(const std::string& upstream)
       : upstream_(*chain::parse_url(upstream)), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
@@ -71,7 +75,11 @@ class FaultProxy {
       const int fd = socket.native_handle();
       open_fds_.insert(fd);
       sessions_.emplace_back([this, fd, s = std::move(socket)]() mutable {
-        session(std::move(s));
+        try {
+          session(std::move(s));
+        } catch (const std::exception& e) {
+          std::cerr << "fault proxy session failed: " << e.what() << "\n";
+        }
         std::lock_guard l(mutex_);
         open_fds_.erase(fd);
       });
@@ -99,11 +107,12 @@ class FaultProxy {
     if (!refuse) return {};
     boost::json::array out;
     for (const auto& c : calls) {
-      std::string message = fault_ == Fault::kTooManyResults
-                                ? "query returned more than 10000 results. Try with this block range [" +
-                                      std::string(c.at("params").as_array()[0].at("fromBlock").as_string()) + ", " +
-                                      hex::encode_quantity(*hex::decode_quantity(c.at("params").as_array()[0].at("fromBlock").as_string()) + max_span_ - 1) + "]."
-                                : "block range too large";
+      std::string message = "block range too large";
+      if (fault_ == Fault::kTooManyResults && spans_too_much(c, max_span_)) {
+        auto from = *hex::decode_quantity(c.at("params").as_array()[0].at("fromBlock").as_string());
+        message = "query returned more than 10000 results. Try with this block range [" + hex::encode_quantity(from) +
+                  ", " + hex::encode_quantity(from + max_span_ - 1) + "].";
+      }
       out.push_back(boost::json::object{{"jsonrpc", "2.0"}, {"id", c.at("id")},
                                         {"error", boost::json::object{{"code", -32005}, {"message", message}}}});
     }
@@ -120,6 +129,36 @@ class FaultProxy {
     return boost::json::serialize(res);
   }
 
+  // Rewrites an upstream answer as a backend 3 blocks behind the head would have given it.
+  std::string behind(const std::string& request, const std::string& answer) {
+    boost::system::error_code ec;
+    auto req = boost::json::parse(request, ec);
+    auto res = boost::json::parse(answer, ec);
+    if (ec) return answer;
+    auto head_answer = chain::http_post(upstream_, R"({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]})");
+    if (!head_answer) return answer;
+    auto head = *hex::decode_quantity(boost::json::parse(head_answer->body).at("result").as_string());
+    auto calls = req.is_array() ? req.as_array() : boost::json::array{req};
+    auto results = res.is_array() ? res.as_array() : boost::json::array{res};
+    bool changed = false;
+    for (auto& r : results) {
+      if (!r.is_object()) continue;
+      for (const auto& c : calls) {
+        if (!c.is_object() || c.at("id") != r.at("id")) continue;
+        const auto& method = c.at("method");
+        if (method == "eth_getLogs") {
+          auto to = hex::decode_quantity(c.at("params").as_array()[0].at("toBlock").as_string());
+          if (to && *to + 3 > head) r.as_object()["result"] = boost::json::array{}, changed = true;
+        } else if (method == "eth_getBlockByNumber") {
+          auto n = hex::decode_quantity(c.at("params").as_array()[0].as_string());
+          if (n && *n + 3 > head) r.as_object()["result"] = nullptr, changed = true;
+        }
+      }
+    }
+    if (changed) ++injected_;
+    return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
+  }
+
   void session(tcp::socket socket) {
     namespace http = boost::beast::http;
     boost::beast::flat_buffer buffer;
@@ -134,7 +173,9 @@ class FaultProxy {
       res.set(http::field::content_type, "application/json");
       std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)
                                 ? refuse_range(req.body()) : std::string{};
-      if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && fault != Fault::kLagHead) ++injected_;
+      if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && fault != Fault::kLagHead &&
+          fault != Fault::kBehind)
+        ++injected_;
       if (!refused.empty()) ++injected_;
       if (hit && fault == Fault::kReset) {
         socket.set_option(boost::asio::socket_base::linger(true, 0));  // RST, not FIN
@@ -160,7 +201,10 @@ class FaultProxy {
           return;
         }
         res.result(up->status);
-        res.body() = hit && fault == Fault::kLagHead ? lag_head(req.body(), up->body) : up->body;
+        res.body() = !hit                      ? up->body
+                     : fault == Fault::kLagHead ? lag_head(req.body(), up->body)
+                     : fault == Fault::kBehind  ? behind(req.body(), up->body)
+                                                : up->body;
       }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();

@@ -49,6 +49,7 @@ TEST_F(FaultsE2E, TransientFaultsGiveByteIdenticalAnswers) {
       {Fault::k429, "429"},       {Fault::k500, "500"},   {Fault::k503, "503"},
       {Fault::kReset, "reset"},   {Fault::kTruncate, "truncated body"}, {Fault::kStall, "stall"},
       {Fault::kTooManyResults, "more than 10000 results"}, {Fault::kRangeTooLarge, "block range too large"},
+      {Fault::kBehind, "a backend behind the head (empty logs for recent blocks)"},
   };
   for (auto [fault, name] : faults) {
     Server server(through(proxy));
