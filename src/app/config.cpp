@@ -51,6 +51,7 @@ constexpr Key kChainKeys[] = {
     {"finality_depth", Kind::kInt},
     {"balance_refresh_s", Kind::kInt},
     {"backfill_commit_blocks", Kind::kInt},
+    {"max_lag_blocks", Kind::kInt},
     {"pricing.sequencer_uptime_feed", Kind::kString},
     {"pricing.sequencer_grace_s", Kind::kInt},
     {"pricing.http_chain", Kind::kString},
@@ -293,6 +294,7 @@ Result<AppConfig> parse_config(std::string_view toml_text, const std::string& pa
       c.rpc_timeout = std::chrono::milliseconds(r.integer<long>("rpc_timeout_ms", 10000, 1));
       c.rpc_max_batch = r.integer<std::size_t>("rpc_max_batch", 100, 1);
       c.eth_call_gas_cap = r.integer<std::uint64_t>("eth_call_gas_cap", 1'000'000, 21000);
+      c.max_lag_blocks = r.integer<std::uint64_t>("max_lag_blocks", c.max_lag_blocks, 1);
       cc.indexer = indexer::default_indexer_options(c.name);
       cc.indexer.poll_interval = std::chrono::milliseconds(r.integer<long>("poll_interval_ms", cc.indexer.poll_interval.count(), 10));
       cc.indexer.finality_depth = r.integer<std::uint64_t>("finality_depth", cc.indexer.finality_depth, 1);

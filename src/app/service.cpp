@@ -25,6 +25,8 @@ Service::Service(const AppConfig& config) {
     rpc_options.urls = settings.rpc_urls;
     rpc_options.timeout = settings.rpc_timeout;
     rpc_options.max_batch = settings.rpc_max_batch;
+    rpc_options.expected_chain_id = settings.chain_id;
+    rpc_options.max_lag_blocks = settings.max_lag_blocks;
     rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
     rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
     if (store_) {

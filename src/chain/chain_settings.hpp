@@ -23,6 +23,7 @@ struct ChainSettings {
   std::chrono::milliseconds rpc_timeout{10000};
   std::size_t rpc_max_batch = 100;
   std::uint64_t eth_call_gas_cap = 1'000'000;
+  std::uint64_t max_lag_blocks = 64;  // an RPC URL this far behind the chain's best URL is not used
 };
 
 }  // namespace creditscope::chain

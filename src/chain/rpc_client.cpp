@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <random>
 #include <stdexcept>
+#include <iostream>
 #include <thread>
 
 #include "chain/http_client.hpp"
+#include "core/hex.hpp"
 #include "core/metrics.hpp"
 
 namespace creditscope::chain {
@@ -31,11 +33,73 @@ HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) 
 std::size_t HttpRpcClient::pick_url(std::size_t after) {
   std::lock_guard lock(breaker_mutex_);
   const auto now = std::chrono::steady_clock::now();
-  for (std::size_t k = 0; k < urls_.size(); ++k) {
-    std::size_t i = (after + k) % urls_.size();
-    if (breakers_[i].open_until <= now) return i;
+  // Prefer healthy URLs, then lagging ones with a closed breaker, then anything on the right chain.
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t k = 0; k < urls_.size(); ++k) {
+      std::size_t i = (after + k) % urls_.size();
+      const auto& b = breakers_[i];
+      if (b.wrong_chain) continue;
+      if (pass == 0 && (b.lagging || b.open_until > now)) continue;
+      if (pass == 1 && b.open_until > now) continue;
+      return i;
+    }
   }
-  return after % urls_.size();  // every breaker open: try anyway rather than fail without asking
+  return urls_.size();  // every URL serves another chain
+}
+
+void HttpRpcClient::check_health() {
+  if (!options_.expected_chain_id && !options_.max_lag_blocks) return;
+  // Until the first verdict exists every caller waits for it: a request must not reach a URL of
+  // another chain just because the check was still running. Later checks run in whichever
+  // thread finds one due, while the others go on with the previous verdicts.
+  std::unique_lock first(first_check_mutex_, std::defer_lock);
+  if (!checked_once_) first.lock();
+  {
+    std::lock_guard lock(breaker_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (checked_once_ && now < next_health_check_) return;
+    if (!first.owns_lock() && now < next_health_check_) return;
+    next_health_check_ = now + options_.health_interval;
+  }
+  // Outside the lock: these are network calls.
+  std::vector<std::optional<std::uint64_t>> chain_ids(urls_.size()), heads(urls_.size());
+  for (std::size_t i = 0; i < urls_.size(); ++i) {
+    auto res = http_post(urls_[i],
+                         R"([{"jsonrpc":"2.0","id":0,"method":"eth_chainId","params":[]},)"
+                         R"({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}])",
+                         HttpOptions{options_.timeout});
+    if (!res || res->status != 200) continue;
+    boost::system::error_code ec;
+    auto doc = json::parse(res->body, ec);
+    if (ec || !doc.is_array()) continue;
+    for (const auto& item : doc.as_array()) {
+      if (!item.is_object()) continue;
+      auto* id = item.as_object().if_contains("id");
+      auto* result = item.as_object().if_contains("result");
+      if (!id || !result || !result->is_string()) continue;
+      auto value = hex::decode_quantity(result->as_string());
+      if (*id == 0) chain_ids[i] = value;
+      if (*id == 1) heads[i] = value;
+    }
+  }
+  std::uint64_t best = 0;
+  for (std::size_t i = 0; i < urls_.size(); ++i)
+    if (heads[i] && (!options_.expected_chain_id || chain_ids[i] == options_.expected_chain_id)) best = std::max(best, *heads[i]);
+  std::lock_guard lock(breaker_mutex_);
+  for (std::size_t i = 0; i < urls_.size(); ++i) {
+    auto& b = breakers_[i];
+    const bool wrong = options_.expected_chain_id && chain_ids[i] && *chain_ids[i] != options_.expected_chain_id;
+    const bool lagging = options_.max_lag_blocks && heads[i] && *heads[i] + options_.max_lag_blocks < best;
+    if (wrong && !b.wrong_chain)
+      std::cerr << "RPC URL " << redact_url(options_.urls[i]) << " serves chain " << *chain_ids[i] << ", not "
+                << options_.expected_chain_id << ": not used\n";
+    if (wrong) Metrics::global().inc("creditscope_rpc_wrong_chain_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
+    if (lagging) Metrics::global().inc("creditscope_rpc_lagging_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
+    // A URL that did not answer keeps its last verdict; the breaker handles it meanwhile.
+    if (chain_ids[i]) b.wrong_chain = wrong;
+    if (heads[i]) b.lagging = lagging;
+  }
+  checked_once_ = true;
 }
 
 void HttpRpcClient::record(std::size_t url, bool ok) {
@@ -54,6 +118,7 @@ void HttpRpcClient::record(std::size_t url, bool ok) {
 }
 
 Result<std::vector<Result<json::value>>> HttpRpcClient::batch(const std::vector<RpcRequest>& requests) {
+  check_health();
   std::vector<Result<json::value>> out;
   out.reserve(requests.size());
   for (std::size_t begin = 0; begin < requests.size(); begin += options_.max_batch) {
@@ -114,6 +179,9 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     // Fail over: after a failure the next attempt goes to the next URL with a closed breaker.
     if (attempt > 0) url_index = pick_url(url_index + 1);
+    if (url_index == urls_.size())
+      return make_error(Errc::kUpstream, "no RPC URL of " + options_.chain + " serves chain id " +
+                                             std::to_string(options_.expected_chain_id));
     const Url& url = urls_[url_index];
     if (attempt > 0) {
       std::this_thread::sleep_for(jittered(delay));

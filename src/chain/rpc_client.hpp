@@ -3,6 +3,7 @@
 // across a chain's URLs, and per-method metrics.
 
 #include <boost/json.hpp>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -42,6 +43,9 @@ struct RpcOptions {
   int max_attempts = 4;                       // per batch chunk, across all URLs
   std::chrono::milliseconds backoff{100};     // first retry delay; doubles, with jitter
   std::size_t max_batch = 100;                // JSON-RPC calls per HTTP request
+  std::uint64_t expected_chain_id = 0;        // nonzero: a URL answering another eth_chainId is not used
+  std::uint64_t max_lag_blocks = 0;           // nonzero: a URL this far behind the best one is not used
+  std::chrono::milliseconds health_interval{10000};  // how often chain ids and heads are re-checked
   int breaker_failures = 3;                   // consecutive failures that open a URL's breaker
   std::chrono::milliseconds breaker_open{5000};  // how long an open breaker skips its URL
 };
@@ -55,17 +59,26 @@ class HttpRpcClient final : public RpcClient {
  private:
   Result<std::vector<Result<json::value>>> send_chunk(const std::vector<RpcRequest>& requests,
                                                       std::size_t begin, std::size_t end);
-  // Index of the URL to try next: the first whose breaker is closed, starting after `after`.
+  // Index of the URL to try next, starting after `after`: healthy first, then lagging, then with
+  // an open breaker; never one on another chain (urls_.size() when that is all there is).
   std::size_t pick_url(std::size_t after);
   void record(std::size_t url, bool ok);
 
   const RpcOptions options_;  // constant after construction
   std::vector<Url> urls_;  // constant after construction
 
+  // Re-checks chain ids and heads of all URLs when health_interval has passed.
+  void check_health();
+
   struct Breaker {
     int failures = 0;
     std::chrono::steady_clock::time_point open_until{};
+    bool wrong_chain = false;  // answered another chain id
+    bool lagging = false;      // more than max_lag_blocks behind the best URL
   };
+  std::chrono::steady_clock::time_point next_health_check_{};  // guarded by breaker_mutex_
+  std::mutex first_check_mutex_;           // held while the first health check runs
+  std::atomic<bool> checked_once_{false};
   std::mutex breaker_mutex_;
   std::vector<Breaker> breakers_;  // one per URL; guarded by breaker_mutex_
 };

@@ -119,14 +119,22 @@ class FaultProxy {
     return doc.is_array() ? boost::json::serialize(out) : boost::json::serialize(out[0]);
   }
 
+  // Reports a head 5 blocks lower in every eth_blockNumber answer, single or batched.
   std::string lag_head(const std::string& body, const std::string& upstream_answer) {
     boost::system::error_code ec;
     auto req = boost::json::parse(body, ec);
-    auto res = boost::json::parse(upstream_answer, ec);
-    if (ec || !req.is_object() || req.at("method") != "eth_blockNumber") return upstream_answer;
-    auto head = *hex::decode_quantity(res.at("result").as_string());
-    res.as_object()["result"] = hex::encode_quantity(head > 5 ? head - 5 : 0);
-    return boost::json::serialize(res);
+    auto res = ec ? boost::json::value() : boost::json::parse(upstream_answer, ec);
+    if (ec) return upstream_answer;
+    auto calls = req.is_array() ? req.as_array() : boost::json::array{req};
+    auto results = res.is_array() ? res.as_array() : boost::json::array{res};
+    for (auto& r : results) {
+      for (const auto& c : calls) {
+        if (!c.is_object() || !r.is_object() || c.at("id") != r.at("id") || c.at("method") != "eth_blockNumber") continue;
+        auto head = hex::decode_quantity(r.at("result").as_string());
+        if (head) r.as_object()["result"] = hex::encode_quantity(*head > 5 ? *head - 5 : 0);
+      }
+    }
+    return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
   }
 
   // Rewrites an upstream answer as a backend 3 blocks behind the head would have given it.
@@ -168,7 +176,11 @@ class FaultProxy {
       http::read(socket, buffer, req, ec);
       if (ec) return;
       const Fault fault = fault_;
-      const bool hit = fault != Fault::kNone && (++counter_ % every_ == 0);
+      // kBehind counts only eth_getLogs requests and hits the first of every `every`, so the
+      // request after a hit (the client's retry) is served by an up-to-date backend.
+      const bool hit = fault == Fault::kBehind
+                           ? req.body().find("eth_getLogs") != std::string::npos && (++counter_ % every_ == 1 % every_)
+                           : fault != Fault::kNone && (++counter_ % every_ == 0);
       http::response<http::string_body> res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
       std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)

@@ -117,5 +117,30 @@ TEST_F(FaultsE2E, DeadUrlFailsOverAndItsBreakerOpens) {
   EXPECT_EQ(Metrics::global().counter_sum("creditscope_rpc_calls_total", {{"outcome", "transport_error"}}), errors);
 }
 
+TEST_F(FaultsE2E, UrlsOnAnotherChainOrFarBehindAreNotUsed) {
+  Server direct(h.config());
+  auto truth = direct.get(target);
+  auto other_chain = must(devnet::Anvil::start({"", 0, 999, {}}), "second anvil");
+  FaultProxy lagging(h.rpc_url());
+  lagging.set(Fault::kLagHead, 1);  // reports a head 5 blocks behind
+  auto cfg = h.config(true, {other_chain.url(), lagging.url(), h.rpc_url()});
+  cfg.chains[0].settings.max_lag_blocks = 3;
+  const auto wrong = Metrics::global().counter_sum("creditscope_rpc_wrong_chain_total");
+  const auto lags = Metrics::global().counter_sum("creditscope_rpc_lagging_total");
+  {
+    Server server(cfg);
+    auto res = server.get(target);
+    EXPECT_EQ(res.status, 200u) << res.body;
+    EXPECT_EQ(res.body, truth.body);
+    EXPECT_EQ(res.header("x-block-number"), truth.header("x-block-number")) << "a lagging URL fixed the snapshot";
+  }
+  EXPECT_GT(Metrics::global().counter_sum("creditscope_rpc_wrong_chain_total"), wrong);
+  EXPECT_GT(Metrics::global().counter_sum("creditscope_rpc_lagging_total"), lags);
+  // Only URLs of another chain: no answer rather than another chain's data.
+  Server lost(h.config(true, {other_chain.url()}));
+  auto res = lost.get(target);
+  EXPECT_EQ(res.status, 503u) << res.body;
+}
+
 }  // namespace
 }  // namespace creditscope::e2e
