@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench sanitize clean
+.PHONY: all deps build test run bench sanitize fuzz clean
 
 all: build
 
@@ -16,9 +16,20 @@ $(BUILD)/CMakeCache.txt: CMakeLists.txt | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Unit tests and end-to-end tests against real anvil nodes.
+# Unit tests and end-to-end tests against real anvil nodes, then a short fuzz run.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
+
+# libFuzzer (clang, ASan+UBSan) over query validation, the HTTP parser, token decoding and
+# rendering, and price-API bodies, starting from fuzz/corpus. FUZZ_SECONDS=600 for a long run.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	cmake -S fuzz -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)-fuzz -j$(JOBS)
+	rm -rf $(BUILD)-fuzz/work && mkdir -p $(BUILD)-fuzz/work
+	$(BUILD)-fuzz/request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  $(BUILD)-fuzz/work fuzz/corpus > $(BUILD)-fuzz/fuzz.log 2>&1; rc=$$?; tail -n 8 $(BUILD)-fuzz/fuzz.log; exit $$rc
 
 # A local demo chain with a seeded credit account, served on 127.0.0.1:8080.
 run: build
@@ -38,4 +49,4 @@ sanitize: deps
 
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

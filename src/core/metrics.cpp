@@ -57,11 +57,12 @@ std::uint64_t Metrics::counter_sum(const std::string& name, const Labels& match)
   auto it = counters_.find(name);
   if (it == counters_.end()) return 0;
   std::uint64_t total = 0;
-  for (const auto& [labels, value] : it->second) {
+  for (const auto& entry : it->second) {
+    const Labels& labels = entry.first;  // not a structured binding: clang 14 cannot capture those
     bool ok = std::all_of(match.begin(), match.end(), [&](const auto& m) {
       return std::find(labels.begin(), labels.end(), m) != labels.end();
     });
-    if (ok) total += value;
+    if (ok) total += entry.second;
   }
   return total;
 }
