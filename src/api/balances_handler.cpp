@@ -34,6 +34,7 @@ ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
   if (it == chains_.end())
     return unavailable("Chain '" + params.chain + "' is not configured on this server", 300);
 
+  chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + deadline_);
   auto account = it->second.deriver->derive(params.owner);
   auto snapshot = account ? it->second.source->snapshot(*account) : Result<AccountAnswer>(account.error());
   if (!snapshot) {

@@ -1,6 +1,7 @@
 #pragma once
 // GET /v2/credit/balances: validation, credit account derivation, snapshot, rendering.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,7 +22,10 @@ struct ChainBackend {
 
 class BalancesHandler {
  public:
-  explicit BalancesHandler(std::map<std::string, ChainBackend> chains) : chains_(std::move(chains)) {}
+  /// deadline bounds the RPC work of one request (then 503).
+  explicit BalancesHandler(std::map<std::string, ChainBackend> chains,
+                           std::chrono::milliseconds deadline = std::chrono::milliseconds(25000))
+      : chains_(std::move(chains)), deadline_(deadline) {}
 
   /// 200 with X-Block-Number; 422 for bad parameters; 503 + Retry-After when the chain is not
   /// configured or its RPC fails. May block on RPC: call it off the network threads.
@@ -32,6 +36,7 @@ class BalancesHandler {
 
  private:
   const std::map<std::string, ChainBackend> chains_;  // constant after construction
+  const std::chrono::milliseconds deadline_;
 };
 
 }  // namespace creditscope::api

@@ -47,7 +47,8 @@ Service::Service(const AppConfig& config) {
   if (!keys) throw std::runtime_error(keys.error().message);
   if (keys->open())
     std::cerr << "warning: server.api_keys_sha256 is empty: /v2/credit/balances is open to anyone who can reach it\n";
-  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends));
+  const auto deadline = config.chains.empty() ? std::chrono::milliseconds(25000) : config.chains.front().indexer.request_deadline;
+  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), deadline);
 
   auto json_route = [](std::string body) {
     return [body = std::move(body)](const api::ApiRequest&) { return api::ApiResponse{200, body, "application/json", {}}; };

@@ -12,6 +12,16 @@
 
 namespace creditscope::chain {
 
+namespace {
+thread_local std::optional<std::chrono::steady_clock::time_point> t_deadline;
+}
+
+ScopedDeadline::ScopedDeadline(std::chrono::steady_clock::time_point deadline) : previous_(t_deadline) {
+  if (!t_deadline || deadline < *t_deadline) t_deadline = deadline;
+}
+ScopedDeadline::~ScopedDeadline() { t_deadline = previous_; }
+std::optional<std::chrono::steady_clock::time_point> ScopedDeadline::current() { return t_deadline; }
+
 Result<json::value> RpcClient::call(std::string method, json::array params) {
   std::vector<RpcRequest> one;
   one.push_back({std::move(method), std::move(params)});
@@ -183,12 +193,22 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
       return make_error(Errc::kUpstream, "no RPC URL of " + options_.chain + " serves chain id " +
                                              std::to_string(options_.expected_chain_id));
     const Url& url = urls_[url_index];
+    auto timeout = options_.timeout;
+    if (auto deadline = ScopedDeadline::current()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      if (left <= std::chrono::milliseconds(0))
+        return make_error(Errc::kTimeout, "request deadline passed during RPC retries: " + last.message);
+      timeout = std::min(timeout, left);
+    }
     if (attempt > 0) {
-      std::this_thread::sleep_for(jittered(delay));
+      auto pause = jittered(delay);
+      if (auto deadline = ScopedDeadline::current())
+        pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now()));
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
       delay *= 2;
     }
     metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
-    auto res = http_post(url, payload, HttpOptions{options_.timeout});
+    auto res = http_post(url, payload, HttpOptions{timeout});
     if (!res) {
       last = res.error();
       count_calls(res.error().code == Errc::kTimeout ? "timeout" : "transport_error");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,21 @@ namespace json = boost::json;
 struct RpcRequest {
   std::string method;
   json::array params;
+};
+
+/// Bounds every RPC call made on this thread while it lives: attempts, timeouts and backoff all
+/// end by the deadline, so a request cannot hang on a stalling node. Nests (the earlier wins).
+class ScopedDeadline {
+ public:
+  explicit ScopedDeadline(std::chrono::steady_clock::time_point deadline);
+  ~ScopedDeadline();
+  ScopedDeadline(const ScopedDeadline&) = delete;
+  ScopedDeadline& operator=(const ScopedDeadline&) = delete;
+  /// The deadline in force on this thread, if any.
+  static std::optional<std::chrono::steady_clock::time_point> current();
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> previous_;
 };
 
 /// Transport to one chain. Implementations are thread-safe.

@@ -121,7 +121,8 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
   {
     // Just after start the follower may still be loading the index: wait for it, within the deadline.
     std::unique_lock lock(state_mutex_);
-    loaded_cv_.wait_until(lock, deadline, [this] { return loaded_; });
+    // A load that already failed means the node is unreachable: say so now rather than at the deadline.
+    loaded_cv_.wait_until(lock, deadline, [this] { return loaded_ || load_failed_; });
     if (!loaded_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
     if (!consistent_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
   }
@@ -473,6 +474,11 @@ void ChainIndexer::follower_loop() {
       more = follow_once();
     } else if (auto r = load(); !r) {
       more = r.error();
+      {
+        std::lock_guard lock(state_mutex_);
+        load_failed_ = true;
+      }
+      loaded_cv_.notify_all();
     }
     if (!more) {
       Metrics::global().inc("creditscope_follow_errors_total", {{"chain", settings_.name}});

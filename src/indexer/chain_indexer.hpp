@@ -92,6 +92,7 @@ class ChainIndexer final : public AccountSource {
   bool head_known_ = false;                             // guarded by state_mutex_
   bool consistent_ = true;  // false between a rollback and the next good step; guarded by state_mutex_
   bool loaded_ = false;     // the store's index is in memory; guarded by state_mutex_
+  bool load_failed_ = false;  // the last load attempt failed (node unreachable); guarded by state_mutex_
   std::condition_variable loaded_cv_;
 
   std::mutex sync_mutex_;  // serialises follower steps, backfill commits and rollbacks

@@ -98,6 +98,35 @@ TEST_F(FaultsE2E, IndexedAnswersConvergeThroughFaults) {
   EXPECT_GT(proxy.faults_injected(), 0);
 }
 
+TEST_F(FaultsE2E, StallingNodeCannotHoldARequestPastItsDeadline) {
+  FaultProxy proxy(h.rpc_url());
+  proxy.set(Fault::kStall, 1);  // every request stalls 2.5 s, longer than the 1 s RPC timeout
+  auto cfg = through(proxy);
+  cfg.chains[0].indexer.request_deadline = std::chrono::milliseconds(2000);
+  Server server(cfg);
+  const auto start = std::chrono::steady_clock::now();
+  auto res = server.get(target);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(res.status, 503u) << res.body;
+  EXPECT_TRUE(res.header("retry-after"));
+  // Without the deadline: 4 attempts x 1 s timeout per call, several calls: well over 4 s.
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+}
+
+TEST_F(FaultsE2E, IndexedServerWithUnreachableNodeAnswers503Promptly) {
+  TempDir dir;
+  auto cfg = h.indexed_config(dir.file("index.db"));
+  cfg.chains[0].settings.rpc_urls = {"http://127.0.0.1:" + std::to_string(devnet::free_port())};
+  cfg.chains[0].settings.rpc_timeout = std::chrono::milliseconds(300);
+  Server server(cfg);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the follower's first load attempt fails
+  const auto start = std::chrono::steady_clock::now();
+  auto res = server.get(target);
+  EXPECT_EQ(res.status, 503u) << res.body;
+  EXPECT_TRUE(res.header("retry-after"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(5000)) << "waited for the 25 s deadline";
+}
+
 TEST_F(FaultsE2E, DeadUrlFailsOverAndItsBreakerOpens) {
   Server direct(h.config());
   auto truth = direct.get(target);
