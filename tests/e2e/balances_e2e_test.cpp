@@ -277,8 +277,14 @@ TEST_F(BalancesE2E, RateLimitAnswers429WithRetryAfter) {
 TEST_F(BalancesE2E, SlowAndSurplusClientsAreCutOff) {
   auto cfg = h.config();
   cfg.server.read_timeout = std::chrono::seconds(1);
+  cfg.server.idle_timeout = std::chrono::seconds(1);
   cfg.server.max_connections = 2;
   Server server(cfg);
+  // An idle keep-alive connection is closed after idle_timeout: the answer comes, then the close.
+  const auto idle_start = std::chrono::steady_clock::now();
+  auto idle = raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(idle.substr(0, 12), "HTTP/1.1 200") << idle;
+  EXPECT_LT(std::chrono::steady_clock::now() - idle_start, std::chrono::seconds(4)) << "idle connection kept open";
   // Slowloris: half a request line, then silence. The server hangs up after read_timeout.
   const auto start = std::chrono::steady_clock::now();
   auto slow = raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost:");
