@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +14,6 @@
 
 #include "chain/rpc_client.hpp"
 
-extern char** environ;
 
 namespace creditscope::devnet {
 
@@ -68,16 +67,23 @@ Result<Anvil> Anvil::start(const AnvilOptions& options) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid;
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // its own group: kill(-pid) reaches helpers too
-  posix_spawnattr_setpgroup(&attr, 0);
-  int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    return make_error(Errc::kInternal, "cannot start anvil at " + binary + " (run `make tools`)");
+  // fork + exec rather than posix_spawn: the child must die with us even when we are killed
+  // (a crashed test must not leave anvils behind), which needs PR_SET_PDEATHSIG in the child.
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error(Errc::kInternal, "cannot fork to start anvil");
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group: kill(-pid) reaches anything it starts
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the parent died before prctl took effect
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
   Anvil anvil(pid, port);
+  if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+    anvil.pid_ = -1;
+    return make_error(Errc::kInternal, "cannot start anvil at " + binary + " (run `make deps`)");
+  }
   chain::HttpRpcClient rpc({"devnet", {anvil.url()}, std::chrono::milliseconds(1000), 1});
   for (int i = 0; i < 300; ++i) {
     if (rpc.call("eth_chainId", {})) return anvil;
