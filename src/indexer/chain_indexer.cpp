@@ -194,12 +194,12 @@ Result<void> ChainIndexer::read_tokens_and_balances(const std::set<std::pair<Add
 Result<void> ChainIndexer::load_account(const Address& account) {
   auto transfers = store_.transfers(settings_.name, account);
   if (!transfers) return transfers.error();
-  auto balances = store_.balances(settings_.name);
+  // Only this account's rows: loading every account at start or after a rollback stays linear.
+  auto balances = store_.balances(settings_.name, account);
   if (!balances) return balances.error();
   AccountState state;
   state.transfers = std::move(*transfers);
-  for (const auto& b : *balances)
-    if (b.account == account) state.balances[b.token] = b.raw;
+  for (const auto& b : *balances) state.balances[b.token] = b.raw;
   // A token whose balance is not stored (e.g. removed by a rollback) is re-read next step.
   for (const auto& t : state.transfers)
     if (!state.balances.count(t.token)) dirty_balances_.insert({account, t.token});
@@ -378,7 +378,7 @@ Result<bool> ChainIndexer::follow_once() {
   step.accounts = accounts;
   step.synced_through = target;
   step.chain_head = target;
-  step.transfers = *transfers;
+  step.transfers = std::move(*transfers);
   for (const auto& [num, hdr] : *headers)
     if (num > head) step.block_hashes.emplace_back(num, hdr.hash);
   step.forget_hashes_below = window_low;

@@ -248,11 +248,11 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<StoredBalance>> balances(const std::string& chain) override {
+  Result<std::vector<StoredBalance>> balances(const std::string& chain, const Address& account) override {
     return guarded([&] {
       std::vector<StoredBalance> out;
-      Statement s(db_, "SELECT account, token, raw, block_num FROM balances WHERE chain = ?");
-      s.bind(1, chain);
+      Statement s(db_, "SELECT account, token, raw, block_num FROM balances WHERE chain = ? AND account = ?");
+      s.bind(1, chain).bind(2, view(account));
       while (s.step()) out.push_back({s.address(0), s.address(1), s.u256(2), s.u64(3)});
       return out;
     });

@@ -67,14 +67,17 @@ TEST_F(SqliteStoreTest, RollbackRemovesEverythingAboveTheFork) {
   step.chain_head = 30;
   step.transfers = {transfer(10, 0, other, me), transfer(25, 0, other, me)};
   step.block_hashes = {{24, Hash32{}}, {25, Hash32{}}};
-  step.balances = {{me, addr('7'), 5, 26}};
+  step.balances = {{me, addr('7'), 5, 26}, {other, addr('7'), 9, 12}};
   ASSERT_TRUE(s->commit("base", step));
+  ASSERT_EQ(s->balances("base", me)->size(), 1u);  // only the asked account's rows
+  EXPECT_EQ(s->balances("base", me)->front().raw, 5);
   ASSERT_TRUE(s->rollback_above("base", 20));
   EXPECT_EQ(s->transfers("base", me)->size(), 1u);
   EXPECT_EQ((*s->accounts("base"))[0].synced_through, 20u);
   EXPECT_EQ(**s->chain_head("base"), 20u);
   EXPECT_TRUE(s->block_hashes("base")->empty());
-  EXPECT_TRUE(s->balances("base")->empty());
+  EXPECT_TRUE(s->balances("base", me)->empty());           // read at block 26, above the fork
+  EXPECT_EQ(s->balances("base", other)->size(), 1u);         // read at block 12, below it
 }
 
 TEST_F(SqliteStoreTest, ChangedChainIdentityDropsTheChainsData) {

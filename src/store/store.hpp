@@ -61,7 +61,8 @@ class Store {
   /// Transfers naming account, ascending (block_num, log_index).
   virtual Result<std::vector<TokenTransfer>> transfers(const std::string& chain, const Address& account) = 0;
   virtual Result<std::map<Address, TokenMetadata>> tokens(const std::string& chain) = 0;
-  virtual Result<std::vector<StoredBalance>> balances(const std::string& chain) = 0;
+  /// The stored balances of one account.
+  virtual Result<std::vector<StoredBalance>> balances(const std::string& chain, const Address& account) = 0;
   virtual Result<std::optional<std::uint64_t>> chain_head(const std::string& chain) = 0;
   virtual Result<std::map<std::uint64_t, Hash32>> block_hashes(const std::string& chain) = 0;
 
