@@ -13,6 +13,17 @@ ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
   return r;
 }
 
+ApiResponse validation_error(std::string body) {
+  ApiResponse r;
+  r.status = 422;
+  r.body = std::move(body);
+  return r;
+}
+
+ApiResponse not_configured(const std::string& chain) {
+  return unavailable("Chain '" + chain + "' is not configured on this server", 300);
+}
+
 ApiResponse answer_response(const AccountAnswer& answer, pricing::PriceOracle* prices) {
   ApiResponse r;
   r.shared_body = rendered_body(*answer.snapshot, prices);
@@ -23,16 +34,10 @@ ApiResponse answer_response(const AccountAnswer& answer, pricing::PriceOracle* p
 
 ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
   auto validated = validate_balances_query(request.query);
-  if (!validated.params) {
-    ApiResponse r;
-    r.status = 422;
-    r.body = std::move(validated.error_body);
-    return r;
-  }
+  if (!validated.params) return validation_error(std::move(validated.error_body));
   const auto& params = *validated.params;
   auto it = chains_.find(params.chain);
-  if (it == chains_.end())
-    return unavailable("Chain '" + params.chain + "' is not configured on this server", 300);
+  if (it == chains_.end()) return not_configured(params.chain);
 
   chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + deadline_);
   auto account = it->second.deriver->derive(params.owner);
@@ -59,10 +64,11 @@ ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
 }
 
 std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
+  // Answers that need no network are given here, so they never wait for a worker thread.
   auto validated = validate_balances_query(request.query);
-  if (!validated.params) return std::nullopt;  // handle() renders the 422 the same way
+  if (!validated.params) return validation_error(std::move(validated.error_body));
   auto it = chains_.find(validated.params->chain);
-  if (it == chains_.end()) return std::nullopt;
+  if (it == chains_.end()) return not_configured(validated.params->chain);
   auto account = it->second.deriver->derive_cached(validated.params->owner);
   if (!account) return std::nullopt;
   auto answer = it->second.source->peek(*account);

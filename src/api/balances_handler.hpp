@@ -30,8 +30,8 @@ class BalancesHandler {
   /// 200 with X-Block-Number; 422 for bad parameters; 503 + Retry-After when the chain is not
   /// configured or its RPC fails. May block on RPC: call it off the network threads.
   ApiResponse handle(const ApiRequest& request) const;
-  /// The same answer when it is available without any network call (a warm indexed account),
-  /// else nullopt: then call handle() off the network threads.
+  /// The same answer when it is available without any network call (a warm indexed account, a
+  /// 422, an unconfigured chain), else nullopt: then call handle() off the network threads.
   std::optional<ApiResponse> try_fast(const ApiRequest& request) const;
 
  private:
