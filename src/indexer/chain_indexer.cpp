@@ -197,16 +197,21 @@ Result<void> ChainIndexer::load_account(const Address& account) {
   // Only this account's rows: loading every account at start or after a rollback stays linear.
   auto balances = store_.balances(settings_.name, account);
   if (!balances) return balances.error();
+  install_account(account, std::move(*transfers), *balances);
+  return {};
+}
+
+void ChainIndexer::install_account(const Address& account, std::vector<TokenTransfer> transfers,
+                                   const std::vector<store::StoredBalance>& balances) {
   AccountState state;
-  state.transfers = std::move(*transfers);
-  for (const auto& b : *balances) state.balances[b.token] = b.raw;
+  state.transfers = std::move(transfers);
+  for (const auto& b : balances) state.balances[b.token] = b.raw;
   // A token whose balance is not stored (e.g. removed by a rollback) is re-read next step.
   for (const auto& t : state.transfers)
     if (!state.balances.count(t.token)) dirty_balances_.insert({account, t.token});
   std::lock_guard lock(state_mutex_);
   state.snapshot = build_snapshot(account, state);
   followed_[account] = std::move(state);
-  return {};
 }
 
 std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Address& account,
@@ -234,6 +239,16 @@ Result<void> ChainIndexer::run_backfill(Address account) {
   const std::string& chain = settings_.name;
   const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
   if (auto r = store_.add_account(chain, account, before_start); !r) return r;
+  // The transfers this run committed, so that the last step need not read them back from the
+  // store. Unknown when an earlier run made progress, or once a rollback may have removed some.
+  std::optional<std::vector<TokenTransfer>> committed;
+  if (auto stored = store_.account(chain, account); stored && *stored && (*stored)->synced_through == before_start)
+    committed.emplace();
+  std::uint64_t start_epoch;
+  {
+    std::lock_guard sync(sync_mutex_);
+    start_epoch = reorg_epoch_;
+  }
   for (;;) {
     if (stopping_) return make_error(Errc::kUpstream, "shutting down");
     auto stored = store_.account(chain, account);
@@ -266,6 +281,8 @@ Result<void> ChainIndexer::run_backfill(Address account) {
       step.synced_through = end;
       step.transfers = std::move(*transfers);
       if (auto r = store_.commit(chain, step); !r) return r;
+      if (committed) committed->insert(committed->end(), std::make_move_iterator(step.transfers.begin()),
+                                       std::make_move_iterator(step.transfers.end()));
       continue;
     }
     // Caught up with the follower's head: join the followed set under the lock, so no follower
@@ -279,8 +296,13 @@ Result<void> ChainIndexer::run_backfill(Address account) {
     auto again = store_.account(chain, account);
     if (!again || !*again) return make_error(Errc::kInternal, "account vanished from the store");
     if ((*again)->synced_through < target) continue;  // the follower moved on meanwhile
-    auto transfers = store_.transfers(chain, account);
-    if (!transfers) return transfers.error();
+    Result<std::vector<TokenTransfer>> transfers = std::vector<TokenTransfer>{};
+    if (committed && reorg_epoch_ == start_epoch) {
+      *transfers = std::move(*committed);
+    } else {
+      transfers = store_.transfers(chain, account);
+      if (!transfers) return transfers.error();
+    }
     std::set<std::pair<Address, Address>> pairs;
     for (const auto& t : *transfers) pairs.insert({account, t.token});
     store::SyncStep step;
@@ -292,7 +314,8 @@ Result<void> ChainIndexer::run_backfill(Address account) {
       std::lock_guard lock(state_mutex_);
       for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
     }
-    return load_account(account);
+    install_account(account, std::move(*transfers), step.balances);
+    return {};
   }
 }
 

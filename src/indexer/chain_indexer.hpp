@@ -76,6 +76,9 @@ class ChainIndexer final : public AccountSource {
   Result<void> read_tokens_and_balances(const std::set<std::pair<Address, Address>>& pairs, std::uint64_t block,
                                         store::SyncStep& step);
   Result<void> load_account(const Address& account);  // REQUIRES: sync_mutex_ held
+  // Makes account followed with these transfers and balances. REQUIRES: sync_mutex_ held.
+  void install_account(const Address& account, std::vector<TokenTransfer> transfers,
+                       const std::vector<store::StoredBalance>& balances);
   std::shared_ptr<const AccountSnapshot> build_snapshot(const Address& account, const AccountState& state) const;
   std::shared_future<Result<void>> backfill_future(const Address& account);
 
