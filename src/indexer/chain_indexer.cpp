@@ -147,10 +147,21 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
   std::shared_future<Result<void>> future = promise->get_future().share();
   backfills_[account] = future;
   backfill_threads_.emplace_back([this, account, promise] {
-    auto r = run_backfill(account);
+    bool answered = false;
+    auto r = run_backfill(account, [&] {
+      promise->set_value(Result<void>{});
+      answered = true;
+    });
     Metrics::global().inc("creditscope_backfills_total", {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
     if (!r) std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << r.error().message << "\n";
-    promise->set_value(std::move(r));
+    if (!answered) {
+      promise->set_value(std::move(r));
+    } else if (!r) {
+      // Answered from memory, then the commit failed: forget this backfill so the next request
+      // starts a fresh one. The entry is this one: a succeeded backfill is never replaced.
+      std::lock_guard lock(backfill_mutex_);
+      backfills_.erase(account);
+    }
   });
   return future;
 }
@@ -235,7 +246,7 @@ std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Addres
   return snap;
 }
 
-Result<void> ChainIndexer::run_backfill(Address account) {
+Result<void> ChainIndexer::run_backfill(Address account, const std::function<void()>& answerable) {
   const std::string& chain = settings_.name;
   const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
   if (auto r = store_.add_account(chain, account, before_start); !r) return r;
@@ -269,52 +280,66 @@ Result<void> ChainIndexer::run_backfill(Address account) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    std::vector<TokenTransfer> fetched;
+    std::uint64_t through = cur;
     if (cur < head) {
       // Bulk of the history, outside the lock so the follower keeps going.
-      const std::uint64_t end = std::min(head, cur + options_.backfill_commit_blocks);
-      auto transfers = fetch_range({account}, cur + 1, end);
+      through = std::min(head, cur + options_.backfill_commit_blocks);
+      auto transfers = fetch_range({account}, cur + 1, through);
       if (!transfers) return transfers.error();
-      std::lock_guard sync(sync_mutex_);
-      if (reorg_epoch_ != epoch) continue;  // fetched across a rollback: fetch again
-      store::SyncStep step;
-      step.accounts = {account};
-      step.synced_through = end;
-      step.transfers = std::move(*transfers);
-      if (auto r = store_.commit(chain, step); !r) return r;
-      if (committed) committed->insert(committed->end(), std::make_move_iterator(step.transfers.begin()),
-                                       std::make_move_iterator(step.transfers.end()));
-      continue;
+      fetched = std::move(*transfers);
     }
-    // Caught up with the follower's head: join the followed set under the lock, so no follower
-    // step can slip in between.
     std::lock_guard sync(sync_mutex_);
+    if (reorg_epoch_ != epoch) continue;  // fetched across a rollback: fetch again
     std::uint64_t target;
     {
       std::lock_guard lock(state_mutex_);
       target = head_;
     }
-    auto again = store_.account(chain, account);
-    if (!again || !*again) return make_error(Errc::kInternal, "account vanished from the store");
-    if ((*again)->synced_through < target) continue;  // the follower moved on meanwhile
-    Result<std::vector<TokenTransfer>> transfers = std::vector<TokenTransfer>{};
-    if (committed && reorg_epoch_ == start_epoch) {
-      *transfers = std::move(*committed);
-    } else {
-      transfers = store_.transfers(chain, account);
-      if (!transfers) return transfers.error();
+    if (through < target) {
+      // More to go (or the follower moved on meanwhile): make this step durable and fetch the next.
+      store::SyncStep step;
+      step.accounts = {account};
+      step.synced_through = through;
+      step.transfers = std::move(fetched);
+      if (auto r = store_.commit(chain, step); !r) return r;
+      if (committed) committed->insert(committed->end(), std::make_move_iterator(step.transfers.begin()),
+                                       std::make_move_iterator(step.transfers.end()));
+      continue;
     }
+    // Caught up with the follower's head: join the followed set under the lock, so no follower step
+    // can slip in, in one commit with the last range, the token reads and the balances.
+    std::vector<TokenTransfer> all;
+    if (committed && reorg_epoch_ == start_epoch) {
+      all = std::move(*committed);
+    } else {
+      auto from_store = store_.transfers(chain, account);
+      if (!from_store) return from_store.error();
+      all = std::move(*from_store);
+    }
+    all.insert(all.end(), fetched.begin(), fetched.end());
     std::set<std::pair<Address, Address>> pairs;
-    for (const auto& t : *transfers) pairs.insert({account, t.token});
+    for (const auto& t : all) pairs.insert({account, t.token});
     store::SyncStep step;
     step.accounts = {account};
-    step.synced_through = target;
-    if (auto r = read_tokens_and_balances(pairs, target, step); !r) return r;
-    if (auto r = store_.commit(chain, step); !r) return r;
+    step.synced_through = through;
+    step.transfers = std::move(fetched);
+    if (auto r = read_tokens_and_balances(pairs, through, step); !r) return r;
     {
       std::lock_guard lock(state_mutex_);
       for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
     }
-    install_account(account, std::move(*transfers), step.balances);
+    // The answer is complete and correct now; waiting requests need not wait for the disk. The
+    // follower waits (sync_mutex_), so nothing is followed that the store does not hold once the
+    // commit is done. If the commit fails the account is dropped again and the next request
+    // backfills afresh.
+    install_account(account, std::move(all), step.balances);
+    answerable();
+    if (auto r = store_.commit(chain, step); !r) {
+      std::lock_guard lock(state_mutex_);
+      followed_.erase(account);
+      return r;
+    }
     return {};
   }
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -69,7 +70,9 @@ class ChainIndexer final : public AccountSource {
   Result<bool> follow_once();  // true if more blocks are waiting
   // REQUIRES: sync_mutex_ held. Finds the fork point from the stored hashes and rolls back to it.
   Result<void> handle_reorg();
-  Result<void> run_backfill(Address account);
+  // Backfills account and makes it followed. Calls answerable() once its snapshot can be served,
+  // which is before the last commit is on disk.
+  Result<void> run_backfill(Address account, const std::function<void()>& answerable);
   Result<std::vector<TokenTransfer>> fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
                                                  std::uint64_t to);
   // REQUIRES: sync_mutex_ held. Reads metadata of unseen tokens and the given balances at block.
