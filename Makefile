@@ -35,7 +35,8 @@ fuzz: deps
 run: build
 	$(BUILD)/src/app/creditscope devnet --config config/devnet.toml
 
-# Stateless vs indexed on seeded histories (S, M, L); writes BENCHMARKS.md. SCALE=0.1 for a quick run.
+# creditscope (stateless, indexed) against a viem script, Ponder and the RPC floor on seeded histories
+# (S, M, L); writes BENCHMARKS.md and bench/results/. SCALE=0.1 for a quick run.
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/run.sh

@@ -1,5 +1,6 @@
 // Seeds an anvil node with deterministic benchmark histories and writes what the driver needs:
-//   accounts.json (owner and credit account per profile) and two configs (indexed, stateless).
+//   accounts.json (owner and credit account per profile), chain.json (contract addresses for the peers)
+//   and two configs (indexed, stateless).
 // Profiles (issue 5): S 10 tokens / 100 transfers; M 1 token / 5,000 transfers over 1,000 blocks;
 // L 200 tokens / 20,000 transfers over 50,000 blocks; plus transfers among 1,000 other addresses
 // in the same blocks as noise.
@@ -70,6 +71,9 @@ int main(int argc, char** argv) {
   chain::CreditAccountDeriver deriver(params, chain.rpc());
   const Address funder = dev_account(0);
   std::mt19937_64 rng(42);  // deterministic histories
+  std::vector<Address> noise_tokens;
+  for (int i = 0; i < 4; ++i)
+    noise_tokens.push_back(must(devnet::deploy_token(chain, artifacts, "NOISE" + std::to_string(i), 18), "noise token"));
 
   const std::vector<Profile> profiles = {{"S", 5, 10, 100, 100},
                                          {"M", 6, 1, scaled(5000), scaled(1000)},
@@ -89,11 +93,16 @@ int main(int argc, char** argv) {
       tokens.push_back(t);
     }
     must(chain.impersonate(account), "impersonate");
-    // Each step is one block with three transactions: a batchMint into the account, a
+    // Each step is one block with a few transactions per token: a batchMint into the account, a
     // batchTransfer out of it (a quarter of the transfers, once every token has been funded in an
-    // earlier block) and a batchMint to other addresses as noise; empty blocks spread the history.
-    const std::size_t per_step = std::clamp<std::size_t>(p.transfers / 20, 10, 400);
-    const std::size_t steps = (p.transfers + per_step - 1) / per_step;
+    // earlier block) and a batchMint among the 1,000 noise addresses; empty blocks spread the history.
+    // anvil rebuilds the whole state trie for every block, empty ones too, so its cost per block grows
+    // with the number of storage slots: each noise address holds one noise token only and each token's
+    // outgoing transfers go to one sink, which keeps the state small and 50,000 blocks quick to mine.
+    // About ten transfers per block with a transfer, as an active account has, so that block
+    // timestamps (one header per distinct block) weigh in every system's cold time as they would.
+    const std::size_t steps = std::max<std::size_t>(1, std::min(p.transfers, p.blocks) / 10);
+    const std::size_t per_step = (p.transfers + steps - 1) / steps;
     const std::uint64_t gap = p.blocks > steps ? p.blocks / steps - 1 : 0;
     const std::size_t run = std::max<std::size_t>(1, p.transfers / tokens.size() / 5);  // same token for a run
     std::map<Address, std::size_t> funded_at;  // step of the first mint of each token to the account
@@ -106,10 +115,11 @@ int main(int argc, char** argv) {
         const bool outgoing = done % 4 == 3 && funded != funded_at.end() && funded->second < step;
         if (!outgoing) funded_at.try_emplace(token, step);
         auto& dest = outgoing ? out[token] : in[token];
-        dest.first.push_back(outgoing ? noise_address(rng() % 1000) : account);
+        dest.first.push_back(outgoing ? noise_address((done / run) % 1000) : account);
         dest.second.push_back(outgoing ? U256(1 + rng() % 1000) : U256(10'000 + rng() % 1'000'000));
-        noise[token].first.push_back(noise_address(rng() % 1000));
-        noise[token].second.push_back(1 + rng() % 1000);
+        const std::size_t holder = rng() % 1000;
+        noise[noise_tokens[holder % noise_tokens.size()]].first.push_back(noise_address(holder));
+        noise[noise_tokens[holder % noise_tokens.size()]].second.push_back(1 + rng() % 1000);
       }
       std::vector<std::tuple<Address, Address, Bytes>> txns;
       auto add = [&](const Address& from, const char* fn, auto& groups) {
@@ -146,6 +156,11 @@ int main(int argc, char** argv) {
         << "\"\nsingleton = \"" << hex::encode(view(params.singleton)) << "\"\nfallback_handler = \""
         << hex::encode(view(params.fallback_handler)) << "\"\n";
   }
+  // What the peers (viem script, Ponder, floor) need to find the same contracts.
+  std::ofstream(opt["out"] + "/chain.json")
+      << "{\"rpc\": \"" << opt["rpc"] << "\", \"chain_id\": 31337, \"proxy_factory\": \"" << to_checksum(params.proxy_factory)
+      << "\", \"singleton\": \"" << to_checksum(params.singleton) << "\", \"fallback_handler\": \""
+      << to_checksum(params.fallback_handler) << "\", \"multicall3\": \"" << devnet::kMulticall3Address << "\"}\n";
   std::cout << must(chain.block_number(), "head") << "\n";
   return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing creditscope needs and is missing: Debian packages, then the
-# npm tooling in tools/ (anvil, Safe artifacts, solc, ajv). Safe to run repeatedly; quiet when
-# everything is present. Usage: scripts/install-deps.sh [--bench]
+# npm tooling in tools/ (anvil, Safe artifacts, solc, ajv); with --bench also the benchmark's peers in
+# bench/peers (Ponder, viem). Safe to run repeatedly; quiet when everything is present.
+# Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,7 @@ packages=(g++ cmake make pkg-config curl ca-certificates
           clang libclang-rt-14-dev)
 # A Node.js installed outside apt serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk jq python3 util-linux); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk jq python3 util-linux gnuplot-nox procps); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,8 +24,12 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [[ ! -f tools/node_modules/.installed || tools/package-lock.json -nt tools/node_modules/.installed ]]; then
-  echo "installing npm tooling into tools/node_modules"
-  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
-  touch tools/node_modules/.installed
-fi
+npm_ci() {  # dir: npm ci there unless its lock file is older than the last install
+  if [[ ! -f $1/node_modules/.installed || $1/package-lock.json -nt $1/node_modules/.installed ]]; then
+    echo "installing npm packages into $1/node_modules"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$1/node_modules/.installed"
+  fi
+}
+npm_ci tools
+if [[ "${1:-}" == "--bench" ]]; then npm_ci bench/peers; fi
