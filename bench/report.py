@@ -139,11 +139,14 @@ with tempfile.TemporaryDirectory() as d:
     with open(f"{d}/cold.dat", "w") as w:
         for prof in PROFILES:
             w.write(prof + " " + " ".join(f"{cold_s(run(s, prof)):.4f}" for s in cold_systems) + "\n")
+    colors = {"floor": "#7f7f7f", "indexed": "#1f77b4", "stateless": "#9ecae1", "viem": "#2ca02c",
+              "ponder": "#ff7f0e", "ponder_stock": "#d62728"}  # one color per system in both panels
     titles = lambda systems: ", ".join(
-        f"'' using {k + 2}:xtic(1) title '{NAMES[s]}{'' if all(complete(run(s, q)) for q in PROFILES) else ' (lower bound)'}'"
+        f"'' using {k + 2}:xtic(1) lc rgb '{colors[s]}' "
+        f"title '{NAMES[s]}{'' if all(complete(run(s, q)) for q in PROFILES) else ' (lower bound)'}'"
         for k, s in enumerate(systems))
     script = f"""
-set terminal pngcairo size 1400,560 font 'sans,10'
+set terminal pngcairo size 1400,620 font 'sans,10'
 set output '{chart}'
 set multiplot layout 1,2
 set style data histograms
@@ -151,7 +154,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set logscale y
 set grid ytics
-set key top right
+set key outside bottom center horizontal
 set title 'Warm throughput, full answer (requests/s, wrk -c64, log scale; higher is better)'
 plot '{d}/warm.dat' {titles(warm_systems)[3:]}
 set title 'Cold: empty store to first complete answer (seconds, log scale; lower is better)'
