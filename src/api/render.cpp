@@ -43,13 +43,21 @@ std::string render_balances(const AccountSnapshot& snapshot, const PriceLookup& 
   }
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
+  // A few addresses (the account, its tokens, counterparties) recur in thousands of transfers: hash
+  // each once.
+  std::map<Address, std::string> checksums;
+  auto checksum = [&checksums](const Address& a) -> const std::string& {
+    auto it = checksums.find(a);
+    if (it == checksums.end()) it = checksums.emplace(a, to_checksum(a)).first;
+    return it->second;
+  };
   const std::string account = to_checksum(snapshot.credit_account);
   JsonWriter w;
   w.begin_object().key("credit_account_address").string(account).key("balances").begin_object();
   for (const auto& [key, h] : keyed) {
     const unsigned decimals = h->metadata.decimals;
     w.key(key).begin_object();
-    w.key("token_address").string(to_checksum(h->token));
+    w.key("token_address").string(checksum(h->token));
     w.key("token_symbol").string(h->metadata.symbol);
     w.key("token_decimals").number(decimals);
     w.key("balance").string(to_decimal(h->balance));
@@ -64,8 +72,8 @@ std::string render_balances(const AccountSnapshot& snapshot, const PriceLookup& 
     for (const auto& t : h->transfers) {
       const bool incoming = t.to == snapshot.credit_account;
       w.begin_object();
-      w.key("from_address").string(to_checksum(t.from));
-      w.key("to_address").string(to_checksum(t.to));
+      w.key("from_address").string(checksum(t.from));
+      w.key("to_address").string(checksum(t.to));
       w.key("amount").string(to_decimal(t.raw_amount));
       w.key("amount_formatted").string(format_units(t.raw_amount, decimals));
       w.key("block_number").number(t.block_num);

@@ -50,6 +50,16 @@ void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    // Plain printable ASCII (almost everything an answer holds) is copied a run at a time.
+    std::size_t run = i;
+    while (run < s.size() && static_cast<unsigned char>(s[run]) >= 0x20 && static_cast<unsigned char>(s[run]) < 0x80 &&
+           s[run] != '"' && s[run] != '\\')
+      ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       std::size_t n = utf8_sequence_length(s, i);
