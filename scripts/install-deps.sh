@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config curl ca-certificates
-          libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev libsqlite3-dev
+          libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev libbenchmark-dev libsqlite3-dev
           clang libclang-rt-14-dev)
 # A Node.js installed outside apt serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
