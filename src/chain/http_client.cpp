@@ -69,7 +69,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Connection {
   std::variant<PlainStream, TlsStream> stream;
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer;  // reserved by connect(): see there
   beast::tcp_stream& lowest() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
     return beast::get_lowest_layer(std::get<TlsStream>(stream));
@@ -113,6 +113,10 @@ Result<std::unique_ptr<Connection>> connect(ThreadState& ts, const Url& url,
   } else {
     conn.reset(new Connection{PlainStream(ts.ioc), {}});
   }
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) per read_some. Left to
+  // itself the buffer stays at 512 bytes, so a 12 MB eth_getLogs answer took 25,000 reads, each
+  // with an epoll wait and a timer reset, and came in a third slower than with curl.
+  conn->buffer.reserve(64 * 1024);
   conn->lowest().expires_after(timeout);
   conn->lowest().async_connect(endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; });
   run_for(ts);
