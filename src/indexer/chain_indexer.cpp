@@ -154,14 +154,9 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
     });
     Metrics::global().inc("creditscope_backfills_total", {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
     if (!r) std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << r.error().message << "\n";
-    if (!answered) {
-      promise->set_value(std::move(r));
-    } else if (!r) {
-      // Answered from memory, then the commit failed: forget this backfill so the next request
-      // starts a fresh one. The entry is this one: a succeeded backfill is never replaced.
-      std::lock_guard lock(backfill_mutex_);
-      backfills_.erase(account);
-    }
+    // Answered already: the promise holds success, and a failed commit after it has removed this
+    // backfill's entry itself.
+    if (!answered) promise->set_value(std::move(r));
   });
   return future;
 }
@@ -336,6 +331,11 @@ Result<void> ChainIndexer::run_backfill(Address account, const std::function<voi
     install_account(account, std::move(all), step.balances);
     answerable();
     if (auto r = store_.commit(chain, step); !r) {
+      {
+        // First forget this backfill: a request that finds the account gone starts a fresh one.
+        std::lock_guard lock(backfill_mutex_);
+        backfills_.erase(account);
+      }
       std::lock_guard lock(state_mutex_);
       followed_.erase(account);
       return r;
