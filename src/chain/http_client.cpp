@@ -80,13 +80,21 @@ struct Connection {
 // keep-alive connection is reused by the next request from the same worker.
 struct ThreadState {
   asio::io_context ioc;
-  asio::ssl::context tls{asio::ssl::context::tls_client};
   std::multimap<std::string, std::unique_ptr<Connection>> idle;
-  ThreadState() {
-    tls.set_default_verify_paths();
-    tls.set_verify_mode(asio::ssl::verify_peer);
-  }
 };
+
+// One TLS context for the process, made on first use: loading the system's CA certificates costs
+// milliseconds, which a per-thread context paid on every new thread (each backfill runs on one)
+// even for plain-HTTP nodes. An SSL_CTX is safe to share once configured.
+asio::ssl::context& shared_tls() {
+  static asio::ssl::context tls = [] {
+    asio::ssl::context c{asio::ssl::context::tls_client};
+    c.set_default_verify_paths();
+    c.set_verify_mode(asio::ssl::verify_peer);
+    return c;
+  }();
+  return tls;
+}
 
 ThreadState& thread_state() {
   thread_local ThreadState state;
@@ -109,7 +117,7 @@ Result<std::unique_ptr<Connection>> connect(ThreadState& ts, const Url& url,
   if (ec) return make_error(Errc::kUpstream, "cannot resolve " + url.host + ": " + ec.message());
   std::unique_ptr<Connection> conn;
   if (url.tls) {
-    conn.reset(new Connection{TlsStream(ts.ioc, ts.tls), {}});
+    conn.reset(new Connection{TlsStream(ts.ioc, shared_tls()), {}});
   } else {
     conn.reset(new Connection{PlainStream(ts.ioc), {}});
   }
