@@ -68,7 +68,6 @@ void HttpRpcClient::check_health() {
     std::lock_guard lock(breaker_mutex_);
     const auto now = std::chrono::steady_clock::now();
     if (checked_once_ && now < next_health_check_) return;
-    if (!first.owns_lock() && now < next_health_check_) return;
     next_health_check_ = now + options_.health_interval;
   }
   // Outside the lock: these are network calls.
@@ -193,19 +192,22 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
       return make_error(Errc::kUpstream, "no RPC URL of " + options_.chain + " serves chain id " +
                                              std::to_string(options_.expected_chain_id));
     const Url& url = urls_[url_index];
-    auto timeout = options_.timeout;
-    if (auto deadline = ScopedDeadline::current()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
-      if (left <= std::chrono::milliseconds(0))
-        return make_error(Errc::kTimeout, "request deadline passed during RPC retries: " + last.message);
-      timeout = std::min(timeout, left);
-    }
+    const auto deadline = ScopedDeadline::current();
+    auto left = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+    };
     if (attempt > 0) {
       auto pause = jittered(delay);
-      if (auto deadline = ScopedDeadline::current())
-        pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now()));
+      if (deadline) pause = std::min(pause, left());
       if (pause.count() > 0) std::this_thread::sleep_for(pause);
       delay *= 2;
+    }
+    // After the pause, so that the attempt's timeout ends by the deadline too.
+    auto timeout = options_.timeout;
+    if (deadline) {
+      if (left() <= std::chrono::milliseconds(0))
+        return make_error(Errc::kTimeout, "request deadline passed during RPC retries: " + last.message);
+      timeout = std::min(timeout, left());
     }
     metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
     auto res = http_post(url, payload, HttpOptions{timeout});
