@@ -44,8 +44,7 @@ std::string decode_symbol(const std::optional<Bytes>& return_data) {
 }
 
 unsigned decode_decimals(const std::optional<Bytes>& return_data) {
-  if (!return_data || return_data->size() != 32) return 0;
-  U256 v = u256_from_word(view(*return_data));
+  const U256 v = decode_balance(return_data);  // the same rule: exactly one word, else 0
   return v > kMaxDecimals ? 0 : static_cast<unsigned>(v);
 }
 
