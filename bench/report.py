@@ -18,8 +18,7 @@ NAMES = {
     "ponder": "Ponder, limiter lifted",
     "ponder_stock": "Ponder, stock",
 }
-runs = {(x["system"], x["profile"]): x for x in r["runs"] if "profile" in x}
-procs = {x["system"]: x for x in r["runs"] if x.get("process")}
+runs = {(x["system"], x["profile"]): x for x in r["runs"]}
 
 
 def run(system, profile):
@@ -41,8 +40,7 @@ def fmt_s(v):
 
 
 def rss(x):
-    kib = x.get("peak_rss_kib") or procs.get(x["system"], {}).get("peak_rss_kib")
-    return f"{kib / 1024:.0f} MiB" if kib else "-"
+    return f"{x['peak_rss_kib'] / 1024:.0f} MiB"
 
 
 cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()

@@ -56,7 +56,7 @@ quiesce() {
   b=$(quiet_state "${1:-}")
   while :; do
     a=$b; sleep 0.3; b=$(quiet_state "${1:-}")
-    [ "$a" = "$b" ] && [ "$(curl -s "$proxy/__stats" | jq .in_flight)" = 0 ] && break
+    [ "$a" = "$b" ] && [[ $b == *",0]"* ]] && break  # unchanged, and [calls,in_flight] ends in 0
   done
 }
 proxy_stats() { curl -s "$proxy/__stats"; }
@@ -132,7 +132,7 @@ start_server() {  # system
 }
 
 serve_profiles() {  # system
-  local system=$1 profile url cpu0 t0 cold stats peak=0 cpu_total=0
+  local system=$1 profile url cpu0 t0 cold stats status cold_cpu warmj rss
   for profile in S M L; do
     quiesce "$anvil_pid"
     start_server "$system"
@@ -144,9 +144,7 @@ serve_profiles() {  # system
     cold=$(elapsed "$t0")
     stats=$(proxy_stats)
     cold_cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$server")" 'BEGIN { printf "%.2f", b - a }')
-    local warmj
     warmj=$(warm "$url")
-    local rss
     rss=$(peak_rss_kib "$server")
     record "$(jq -c -n --arg s "$system" --arg p $profile --argjson cold "$cold" --argjson status "$status" \
       --argjson rpc "$stats" --argjson cpu "$cold_cpu" --argjson bytes "$(stat -c %s "$work/$system-$profile.json")" \
@@ -164,9 +162,10 @@ for system in stateless indexed viem; do serve_profiles $system; done
 # the first answer equal to creditscope's; process_s also counts Ponder's own start (bundling the
 # project). The unlimited run then serves the warm measurements.
 ponder_run() {  # system profile
-  local system=$1 profile=$2 port t_spawn t0 cold status total expected got
+  local system=$1 profile=$2 port t_spawn t0 cold status total expected body
   port=$(free_port)
   expected=$(sha256sum < "$work/stateless-$profile.json" | cut -d' ' -f1)
+  body=$work/$system-$profile.json
   quiesce "$anvil_pid"
   proxy_reset
   local hook=()
@@ -185,8 +184,8 @@ ponder_run() {  # system profile
   [ "$system" = ponder_stock ] && cap=$STOCK_CAP_S
   while awk -v a="$t0" -v b="$(now)" -v c="$cap" 'BEGIN { exit !(b - a < c) }'; do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port/ready")" = 200 ]; then
-      got=$(curl -s --max-time 600 "$url" | sha256sum | cut -d' ' -f1)
-      [ "$got" = "$expected" ] && { status=complete; break; }
+      curl -s --max-time 600 -o "$body" "$url"
+      [ "$(sha256sum < "$body" | cut -d' ' -f1)" = "$expected" ] && { status=complete; break; }
     fi
     sleep 0.2
   done
@@ -196,11 +195,11 @@ ponder_run() {  # system profile
   progress=$({ grep -o 'progress=[0-9.]*%' "$work/$system-$profile.log" || true; } | tail -1 | tr -dc '0-9.')
   stats=$(proxy_stats)
   cpu=$(cpu_s "$pid")
-  curl -s -o "$work/$system-$profile.json" "$url"
+  [ -f "$body" ] || curl -s -o "$body" "$url"  # never ready: keep what it answers now
   [ "$system" = ponder ] && warmj=$(warm "$url")
   record "$(jq -c -n --arg s "$system" --arg p "$profile" --argjson cold "$cold" --argjson total "$total" --arg st "$status" --arg progress "${progress:-}" \
     --argjson rpc "$stats" --argjson cpu "$cpu" --argjson rss "$(peak_rss_kib "$pid")" --argjson warm "$warmj" \
-    --argjson bytes "$(stat -c %s "$work/$system-$profile.json")" \
+    --argjson bytes "$(stat -c %s "$body")" \
     '{system: $s, profile: $p, cold_s: $cold, process_s: $total, completion: $st, last_progress_pct: $progress, rpc: $rpc, cold_cpu_s: $cpu, peak_rss_kib: $rss, body_bytes: $bytes} + $warm')"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
