@@ -1,6 +1,7 @@
 // Regenerates src/api/openapi.json, the description /openapi.json serves, from the published spec
-// in ../shared/spec plus what this server adds (401/503 answers, health and metrics routes).
-// Run: node scripts/gen-openapi.mjs   (needs tools/node_modules: make tools)
+// (spec/credit-balances.openapi.yaml) plus what this server adds (401/503 answers, health and metrics routes).
+// Run: node scripts/gen-openapi.mjs           (needs tools/node_modules: make deps)
+//      node scripts/gen-openapi.mjs --check   exit 1 when src/api/openapi.json is not what it would write
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'tools', 'package.json'));
 const yaml = require('js-yaml');
 
-const spec = yaml.load(readFileSync(join(root, '..', 'shared', 'spec', 'credit-balances.openapi.yaml'), 'utf8'));
+const spec = yaml.load(readFileSync(join(root, 'spec', 'credit-balances.openapi.yaml'), 'utf8'));
 spec.info.title = 'creditscope';
 spec.info.description = 'Self-hosted implementation of GET /v2/credit/balances';
 spec.servers = [{ url: 'http://127.0.0.1:8080', description: 'Local creditscope' }];
@@ -43,4 +44,14 @@ spec.paths['/readyz'] = plain('Readiness: every configured chain answered eth_ch
 spec.paths['/readyz'].get.responses['503'] = { ...detail, description: 'Not ready yet' };
 spec.paths['/metrics'] = plain('Prometheus metrics', 'text/plain');
 spec.paths['/openapi.json'] = plain('This description', 'application/json');
-writeFileSync(join(root, 'src', 'api', 'openapi.json'), JSON.stringify(spec, null, 1) + '\n');
+const target = join(root, 'src', 'api', 'openapi.json');
+const text = JSON.stringify(spec, null, 1) + '\n';
+if (process.argv.includes('--check')) {
+  if (readFileSync(target, 'utf8') !== text) {
+    console.error(`${target} is stale: run node scripts/gen-openapi.mjs`);
+    process.exit(1);
+  }
+  console.log(`${target} is current`);
+} else {
+  writeFileSync(target, text);
+}

@@ -211,7 +211,7 @@ inline std::string schema_errors(const std::string& body, const std::string& sch
   ::close(fd);
   std::ofstream(path) << body;
   std::string cmd = std::string("node ") + CREDITSCOPE_SOURCE_DIR + "/tools/validate-response.mjs " +
-                    CREDITSCOPE_SOURCE_DIR + "/../shared/spec/credit-balances.openapi.yaml " + schema + " " + path +
+                    CREDITSCOPE_SOURCE_DIR + "/spec/credit-balances.openapi.yaml " + schema + " " + path +
                     " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
