@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench sanitize fuzz clean
+.PHONY: all deps build test run bench sanitize fuzz readme clean
 
 all: build
 
@@ -48,6 +48,10 @@ sanitize: deps
 	cmake --build $(BUILD)-asan -j$(JOBS) --target $(UNIT_TESTS)
 	cd $(BUILD)-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -E '^e2e'
 
+
+# Regenerates README.md's configuration table from the key table (app_test checks they agree).
+readme: build
+	scripts/update-readme.sh $(BUILD)/src/app/creditscope
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config curl ca-certificates
           libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev libbenchmark-dev libsqlite3-dev
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev prometheus)
 # A Node.js installed outside apt serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk jq python3 util-linux gnuplot-nox procps); fi
@@ -21,7 +21,15 @@ if (( ${#missing[@]} )); then
   echo "installing Debian packages: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
+  # prometheus is installed for its promtool (the /metrics lint in e2e); policy-rc.d keeps its
+  # daemon, and any other package's, from starting during the install.
+  rc_guard=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    rc_guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$rc_guard" >/dev/null && $SUDO chmod +x "$rc_guard"
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  [[ -z "$rc_guard" ]] || $SUDO rm -f "$rc_guard"
 fi
 
 npm_ci() {  # dir: npm ci there unless its lock file is older than the last install

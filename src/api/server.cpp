@@ -13,6 +13,10 @@
 #include "core/metrics.hpp"
 
 namespace creditscope::api {
+namespace {
+constexpr MetricFamily kHttpRequestsMetric{"creditscope_http_requests_total", "HTTP requests answered, by route and status"};
+constexpr MetricFamily kHttpDurationMetric{"creditscope_http_request_duration_seconds", "Time from a request read to its answer written, by route"};
+}  // namespace
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -108,8 +112,8 @@ struct HttpServer::Impl {
         co_await write(stream, std::move(r), version, keep_alive, head);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         auto& m = Metrics::global();
-        m.inc("creditscope_http_requests_total", {{"route", route_label}, {"status", std::to_string(status)}});
-        m.observe("creditscope_http_request_duration_seconds", {{"route", route_label}}, seconds);
+        m.inc(kHttpRequestsMetric, {{"route", route_label}, {"status", std::to_string(status)}});
+        m.observe(kHttpDurationMetric, {{"route", route_label}}, seconds);
       };
       if (req.target().size() > options.max_target_bytes) {
         co_await respond(detail_response(414, "URI Too Long"), false, false);

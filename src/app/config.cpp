@@ -1,14 +1,15 @@
 #include "app/config.hpp"
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "api/validation.hpp"
-#include "core/address.hpp"
+#include "app/config_keys.hpp"
 
 extern char** environ;
 
@@ -22,306 +23,322 @@ std::string env_name(std::string_view dotted_key) {
 
 namespace {
 
-enum class Kind { kString, kInt, kStringList };
+constexpr std::string_view kChainSlot = "<chain>";
+constexpr std::string_view kPriceSlot = "prices[]";
 
-struct Key {
-  const char* path;  // relative to its section
-  Kind kind;
-};
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) s.replace(pos, from.size(), to);
+  return s;
+}
+std::string concrete(std::string_view pattern, std::string_view chain) { return replace_all(std::string(pattern), kChainSlot, chain); }
 
-constexpr Key kServerKeys[] = {
-    {"listen", Kind::kString},         {"api_keys_sha256", Kind::kStringList}, {"io_threads", Kind::kInt},
-    {"worker_threads", Kind::kInt},    {"max_connections", Kind::kInt},        {"read_timeout_s", Kind::kInt},
-    {"idle_timeout_s", Kind::kInt},    {"request_deadline_ms", Kind::kInt},
-    {"rate_limit_per_s", Kind::kInt},  {"rate_limit_burst", Kind::kInt},
-};
-constexpr Key kStoreKeys[] = {{"mode", Kind::kString}, {"path", Kind::kString}};
-constexpr Key kPricingKeys[] = {{"ttl_s", Kind::kInt}, {"http_base_url", Kind::kString}, {"http_timeout_ms", Kind::kInt}};
-constexpr Key kChainKeys[] = {
-    {"chain_id", Kind::kInt},
-    {"rpc_urls", Kind::kStringList},
-    {"start_block", Kind::kInt},
-    {"multicall3", Kind::kString},
-    {"logs_initial_span", Kind::kInt},
-    {"logs_max_span", Kind::kInt},
-    {"rpc_timeout_ms", Kind::kInt},
-    {"rpc_max_batch", Kind::kInt},
-    {"eth_call_gas_cap", Kind::kInt},
-    {"poll_interval_ms", Kind::kInt},
-    {"finality_depth", Kind::kInt},
-    {"balance_refresh_s", Kind::kInt},
-    {"backfill_commit_blocks", Kind::kInt},
-    {"max_lag_blocks", Kind::kInt},
-    {"pricing.sequencer_uptime_feed", Kind::kString},
-    {"pricing.sequencer_grace_s", Kind::kInt},
-    {"pricing.http_chain", Kind::kString},
-    {"credit_account.proxy_factory", Kind::kString},
-    {"credit_account.singleton", Kind::kString},
-    {"credit_account.fallback_handler", Kind::kString},
-    {"credit_account.salt_nonce", Kind::kString},
-};
-
-std::vector<std::string> split_list(const std::string& v) {
+std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
-  std::stringstream ss(v);
   std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
+  std::stringstream ss{std::string(s)};
+  while (std::getline(ss, item, sep)) out.push_back(item);
   return out;
 }
 
-// Writes an environment override into the TOML tree at section.path.
-Result<void> apply_override(toml::table& root, const std::string& section, const Key& key, const std::string& value) {
-  std::string full = section + "." + key.path;
-  toml::table* table = &root;
-  std::stringstream ss(full);
-  std::string part;
-  std::vector<std::string> parts;
-  while (std::getline(ss, part, '.')) parts.push_back(part);
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    auto [it, inserted] = table->insert(parts[i], toml::table{});
-    table = it->second.as_table();
-    if (!table) return make_error(Errc::kInvalidInput, full + " is not a table");
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// The closest of candidates to word: within 2 edits, or within half its length when the two share
+// a 3-character prefix (price_feeds -> prices), so unrelated names are not suggested.
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    bool related = d <= 2 || (word.substr(0, 3) == std::string_view(c).substr(0, 3) &&
+                              d <= std::max(word.size(), c.size()) / 2);
+    if (related && d < best_d) best = c, best_d = d;
   }
-  const std::string& leaf = parts.back();
-  switch (key.kind) {
-    case Kind::kString: table->insert_or_assign(leaf, value); break;
-    case Kind::kInt: {
-      char* end = nullptr;
-      long long n = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0') return make_error(Errc::kInvalidInput, env_name(full) + " must be an integer");
-      table->insert_or_assign(leaf, n);
-      break;
-    }
-    case Kind::kStringList: {
-      toml::array arr;
-      for (auto& s : split_list(value)) arr.push_back(s);
-      table->insert_or_assign(leaf, std::move(arr));
-      break;
-    }
-  }
-  return {};
+  return best;
 }
 
-struct Reader {
-  const toml::table& table;
-  std::string where;
-  std::optional<Error> error;
+class Parser {
+ public:
+  Parser(const std::string& path, const std::vector<std::pair<std::string, std::string>>& env) : file_(path) {
+    for (const auto& [name, value] : env)
+      if (name.starts_with("CREDITSCOPE_")) env_.emplace(name, value);
+  }
 
-  template <class T>
-  T integer(std::string_view key, T fallback, T min = 0) {
-    auto node = table.at_path(key);
-    if (!node) return fallback;
-    auto v = node.value<std::int64_t>();
-    if (!v || *v < static_cast<std::int64_t>(min)) {
-      fail(std::string(key) + " must be an integer >= " + std::to_string(min));
-      return fallback;
+  Result<AppConfig> run(std::string_view text) {
+    try {
+      root_ = toml::parse(text, file_);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << file_ << ": " << e.description() << " at line " << e.source().begin.line;
+      return make_error(Errc::kInvalidInput, msg.str());
     }
-    return static_cast<T>(*v);
+    if (!apply_env() || !check_known(root_, "", "")) return *error_;
+    AppConfig cfg;
+    ConfigTarget top{&cfg};
+    for (const auto& key : config_keys())
+      if (key.scope() == KeyScope::kTop && !apply(key, key.path, root_, std::string(key.path), "", top)) return *error_;
+    if (auto* chains = root_["chains"].as_table())
+      for (const auto& [name, node] : *chains) {
+        cfg.chains.emplace_back();
+        if (!parse_chain(std::string(name.str()), *node.as_table(), cfg, cfg.chains.back())) return *error_;
+      }
+    return cfg;
   }
-  std::optional<std::string> string(std::string_view key) {
-    auto node = table.at_path(key);
-    if (!node) return std::nullopt;
-    auto v = node.value<std::string>();
-    if (!v) fail(std::string(key) + " must be a string");
-    return v;
-  }
-  std::vector<std::string> strings(std::string_view key) {
-    std::vector<std::string> out;
-    auto node = table.at_path(key);
-    if (!node) return out;
-    auto* arr = node.as_array();
-    if (!arr) {
-      fail(std::string(key) + " must be an array of strings");
-      return out;
-    }
-    for (const auto& e : *arr) {
-      auto s = e.value<std::string>();
-      if (!s) fail(std::string(key) + " must be an array of strings");
-      else out.push_back(*s);
-    }
-    return out;
-  }
-  std::optional<Address> address(std::string_view key, bool required) {
-    auto s = string(key);
-    if (!s) {
-      if (required && !error) fail(std::string(key) + " is required");
-      return std::nullopt;
-    }
-    auto a = parse_address(*s);
-    if (!a) {
-      fail(std::string(key) + ": " + a.error().message);
-      return std::nullopt;
-    }
-    return *a;
-  }
-  void fail(const std::string& msg) {
-    if (!error) error = make_error(Errc::kInvalidInput, where + msg);
-  }
-};
 
-Result<void> parse_prices(const toml::table& chain_table, const std::string& where, const chain::ChainSettings& c,
-                          pricing::ChainPricing& out) {
-  out.multicall3 = c.multicall3;
-  out.eth_call_gas_cap = c.eth_call_gas_cap;
-  out.http_chain = c.name;
-  if (auto* p = chain_table["pricing"].as_table()) {
-    Reader r{*p, where + "pricing.", std::nullopt};
-    if (auto feed = r.string("sequencer_uptime_feed"); feed && !feed->empty()) out.sequencer_uptime_feed = r.address("sequencer_uptime_feed", false);
-    out.sequencer_grace_s = r.integer<std::uint64_t>("sequencer_grace_s", out.sequencer_grace_s);
-    out.http_chain = r.string("http_chain").value_or(out.http_chain);
-    if (r.error) return *r.error;
+ private:
+  bool fail(std::string message) {
+    if (!error_) error_ = make_error(Errc::kInvalidInput, file_ + ": " + std::move(message));
+    return false;
   }
-  auto* list = chain_table["prices"].as_array();
-  if (!list) return {};
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    auto* t = list->get(i)->as_table();
-    if (!t) return make_error(Errc::kInvalidInput, where + "prices entries must be tables");
-    Reader r{*t, where + "prices[" + std::to_string(i) + "].", std::nullopt};
-    auto token = r.address("token", true);
-    pricing::TokenSources src;
-    if (auto feed = r.string("chainlink"); feed && !feed->empty()) src.chainlink_feed = r.address("chainlink", false);
-    src.heartbeat_s = r.integer<std::uint64_t>("heartbeat_s", src.heartbeat_s, 1);
-    if (auto* http = t->get("http")) src.http = http->value<bool>().value_or(false);
-    if (auto* cur = t->get("tip20_currency")) src.tip20_currency = cur->value<bool>().value_or(false);
-    if (auto peg = r.string("usd_peg")) {
-      src.usd_peg = pricing::parse_decimal(*peg);
-      if (!src.usd_peg) r.fail("usd_peg must be a decimal string such as \"1\"");
+  // How a key is named in messages: its dotted path, and the variable when it came from there.
+  std::string name_of(const std::string& dotted) const {
+    auto it = from_env_.find(dotted);
+    return it == from_env_.end() ? dotted : it->second + " (" + dotted + ")";
+  }
+
+  // Environment overrides are written into the TOML tree, so one code path checks every value.
+  bool apply_env() {
+    std::map<std::string, std::pair<const ConfigKey*, std::string>> known;  // variable -> key, dotted path
+    for (const auto& key : config_keys()) {
+      if (!key.from_env()) continue;
+      if (key.scope() == KeyScope::kTop) known[env_name(key.path)] = {&key, std::string(key.path)};
+      else
+        for (auto chain : api::kSpecChains) known[env_name(concrete(key.path, chain))] = {&key, concrete(key.path, chain)};
     }
-    if (t->contains("order")) {
-      src.order.clear();
-      for (const auto& name : r.strings("order")) {
-        if (name == "chainlink") src.order.push_back(pricing::SourceKind::kChainlink);
-        else if (name == "http") src.order.push_back(pricing::SourceKind::kHttp);
-        else if (name == "peg") src.order.push_back(pricing::SourceKind::kPeg);
-        else if (name == "tip20_currency") src.order.push_back(pricing::SourceKind::kTip20Currency);
-        else r.fail("order entries are chainlink, http, peg or tip20_currency");
+    for (const auto& [name, value] : env_) {
+      auto it = known.find(name);
+      if (it == known.end()) {
+        constexpr std::size_t kPrefix = std::string_view("CREDITSCOPE_").size();
+        std::vector<std::string> names;
+        for (const auto& k : known) names.push_back(k.first.substr(kPrefix));
+        std::string hint = closest(name.substr(kPrefix), names);
+        return fail("unknown environment variable " + name +
+                    (hint.empty() ? "" : "; did you mean CREDITSCOPE_" + hint + "?"));
+      }
+      const auto& [key, dotted] = it->second;
+      auto parts = split(dotted, '.');
+      toml::table* table = &root_;
+      for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        auto [slot, _] = table->insert(parts[i], toml::table{});
+        table = slot->second.as_table();
+        if (!table) return fail(name + ": " + dotted + " is not a table in the file");
+      }
+      const std::string& leaf = parts.back();
+      switch (key->type) {
+        case ValueType::kString: table->insert_or_assign(leaf, value); break;
+        case ValueType::kInteger: {
+          std::int64_t n = 0;
+          auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+          if (value.empty() || ec != std::errc{} || end != value.data() + value.size())
+            return fail(name + " (" + dotted + ") must be an integer (got " + quote(value) + ")");
+          table->insert_or_assign(leaf, n);
+          break;
+        }
+        case ValueType::kBoolean:
+          if (value != "true" && value != "false")
+            return fail(name + " (" + dotted + ") must be true or false (got " + quote(value) + ")");
+          table->insert_or_assign(leaf, value == "true");
+          break;
+        case ValueType::kStringList: {
+          toml::array arr;
+          for (auto& s : split(value, ','))
+            if (!s.empty()) arr.push_back(s);
+          table->insert_or_assign(leaf, std::move(arr));
+          break;
+        }
+      }
+      from_env_[dotted] = name;
+    }
+    return true;
+  }
+
+  // Every key and table in the file must be one the key table declares.
+  bool check_known(const toml::table& table, const std::string& pattern, const std::string& dotted) {
+    static const std::set<std::string> keys = [] {
+      std::set<std::string> s;
+      for (const auto& k : config_keys()) s.emplace(k.path);
+      return s;
+    }();
+    static const std::set<std::string> tables = [] {
+      std::set<std::string> s;
+      for (const auto& k : config_keys())
+        for (auto dot = k.path.find('.'); dot != std::string_view::npos; dot = k.path.find('.', dot + 1))
+          s.emplace(k.path.substr(0, dot));
+      return s;
+    }();
+    for (const auto& [k, node] : table) {
+      std::string name(k.str());
+      std::string child_dotted = dotted.empty() ? name : dotted + "." + name;
+      if (pattern == "chains") {
+        if (std::find(std::begin(api::kSpecChains), std::end(api::kSpecChains), name) == std::end(api::kSpecChains)) {
+          std::string hint = closest(name, {std::begin(api::kSpecChains), std::end(api::kSpecChains)});
+          return fail("unknown chain " + quote(child_dotted) + ": only arbitrum, base, ethereum and tempo are served" +
+                      (hint.empty() ? "" : "; did you mean " + quote("chains." + hint) + "?"));
+        }
+        if (!node.is_table()) return fail(child_dotted + " must be a table");
+        if (!check_known(*node.as_table(), "chains.<chain>", child_dotted)) return false;
+        continue;
+      }
+      std::string child_pattern = pattern.empty() ? name : pattern + "." + name;
+      if (keys.count(child_pattern)) continue;  // its type is checked when it is applied
+      if (tables.count(child_pattern)) {
+        if (!node.is_table()) return fail(child_dotted + " must be a table");
+        if (!check_known(*node.as_table(), child_pattern, child_dotted)) return false;
+        continue;
+      }
+      if (tables.count(child_pattern + "[]")) {  // an array of tables: [[chains.base.prices]]
+        auto* arr = node.as_array();
+        if (!arr) return fail(child_dotted + " must be a list of tables ([[" + child_dotted + "]])");
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          std::string item = child_dotted + "[" + std::to_string(i) + "]";
+          if (!arr->get(i)->is_table()) return fail(item + " must be a table");
+          if (!check_known(*arr->get(i)->as_table(), child_pattern + "[]", item)) return false;
+        }
+        continue;
+      }
+      return unknown(name, pattern, dotted, node.is_table() || node.is_array_of_tables());
+    }
+    return true;
+  }
+
+  bool unknown(const std::string& name, const std::string& pattern, const std::string& dotted, bool is_table) {
+    std::string full = dotted.empty() ? name : dotted + "." + name;
+    // A sibling within a small edit distance, else the same name somewhere else (a misplaced key).
+    std::vector<std::string> siblings;
+    std::vector<std::string> elsewhere;
+    const std::string prefix = pattern.empty() ? "" : pattern + ".";
+    for (const auto& key : config_keys()) {
+      std::string_view p = key.path;
+      if (p.starts_with(prefix)) {
+        std::string_view rest = p.substr(prefix.size());
+        std::string first(rest.substr(0, rest.find('.')));
+        if (first.ends_with("[]")) first.resize(first.size() - 2);
+        siblings.push_back(first);
+      }
+      if (p.substr(p.rfind('.') + 1) == name) elsewhere.emplace_back(p);
+    }
+    std::string hint;
+    if (auto s = closest(name, siblings); !s.empty()) hint = dotted.empty() ? s : dotted + "." + s;
+    else if (!elsewhere.empty()) {
+      std::string chain = dotted.starts_with("chains.") ? split(dotted, '.')[1] : "base";
+      hint = replace_all(concrete(elsewhere.front(), chain), kPriceSlot, "prices[0]");
+    }
+    return fail("unknown " + std::string(is_table ? "table " : "key ") + quote(full) +
+                (hint.empty() ? "" : "; did you mean " + quote(hint) + "?"));
+  }
+
+  // Applies key from table (or its default when absent). dotted names it in messages.
+  bool apply(const ConfigKey& key, std::string_view relative, const toml::table& table, const std::string& dotted,
+             std::string_view chain, ConfigTarget& target) {
+    const toml::node* node = table.at_path(relative).node();
+    std::optional<toml::table> default_holder;
+    if (!node) {
+      std::string_view literal = key.default_for(chain);
+      if (key.required) return fail(dotted + " is required");
+      if (literal.empty()) return true;
+      default_holder = toml::parse("v = " + std::string(literal));
+      node = default_holder->get("v");
+    }
+    ConfigValue value;
+    switch (key.type) {
+      case ValueType::kString:
+        if (!node->is_string()) return fail(name_of(dotted) + " must be a string (got " + describe(*node) + ")");
+        value = node->as_string()->get();
+        break;
+      case ValueType::kInteger: {
+        if (!node->is_integer()) return fail(name_of(dotted) + " must be an integer (got " + describe(*node) + ")");
+        std::int64_t n = node->as_integer()->get();
+        if (n < key.min || n > key.max) {
+          std::string range = key.max == std::numeric_limits<std::int64_t>::max()
+                                  ? std::to_string(key.min) + " or more"
+                                  : "between " + std::to_string(key.min) + " and " + std::to_string(key.max);
+          return fail(name_of(dotted) + " must be " + range + " (got " + std::to_string(n) + ")");
+        }
+        value = n;
+        break;
+      }
+      case ValueType::kBoolean:
+        if (!node->is_boolean()) return fail(name_of(dotted) + " must be true or false (got " + describe(*node) + ")");
+        value = node->as_boolean()->get();
+        break;
+      case ValueType::kStringList: {
+        auto* arr = node->as_array();
+        std::vector<std::string> items;
+        if (arr)
+          for (const auto& e : *arr)
+            if (e.is_string()) items.push_back(e.as_string()->get());
+        if (!arr || items.size() != arr->size())
+          return fail(name_of(dotted) + " must be a list of strings (got " + describe(*node) + ")");
+        value = std::move(items);
+        break;
       }
     }
-    if (r.error) return *r.error;
-    out.tokens[*token] = src;
+    if (auto problem = key.set(target, value); !problem.empty()) return fail(name_of(dotted) + " " + problem);
+    return true;
   }
-  return {};
-}
+
+  static std::string describe(const toml::node& node) {
+    std::ostringstream out;
+    switch (node.type()) {
+      case toml::node_type::string: out << "string " << quote(node.as_string()->get()); break;
+      case toml::node_type::integer: out << "integer " << node.as_integer()->get(); break;
+      case toml::node_type::floating_point: out << "float " << node.as_floating_point()->get(); break;
+      case toml::node_type::boolean: out << (node.as_boolean()->get() ? "true" : "false"); break;
+      case toml::node_type::array: out << "an array"; break;
+      case toml::node_type::table: out << "a table"; break;
+      default: out << "a date or time"; break;
+    }
+    return out.str();
+  }
+
+  bool parse_chain(const std::string& name, const toml::table& table, AppConfig& cfg, ChainConfig& cc) {
+    cc.settings.name = name;
+    cc.prices.http_chain = name;
+    ConfigTarget target{&cfg, &cc};
+    const std::string prefix = "chains." + name + ".";
+    for (const auto& key : config_keys()) {
+      if (key.scope() != KeyScope::kChain) continue;
+      std::string_view relative = key.path.substr(std::string_view("chains.<chain>.").size());
+      if (!apply(key, relative, table, prefix + std::string(relative), name, target)) return false;
+    }
+    cc.prices.multicall3 = cc.settings.multicall3;
+    cc.prices.eth_call_gas_cap = cc.settings.eth_call_gas_cap;
+    auto* list = table["prices"].as_array();
+    if (!list) return true;
+    std::map<Address, std::size_t> seen;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      pricing::TokenSources sources;
+      std::optional<Address> token;
+      ConfigTarget entry{&cfg, &cc, &sources, &token};
+      const std::string where = prefix + "prices[" + std::to_string(i) + "].";
+      for (const auto& key : config_keys()) {
+        if (key.scope() != KeyScope::kPrice) continue;
+        std::string_view relative = key.path.substr(key.path.find(kPriceSlot) + kPriceSlot.size() + 1);
+        if (!apply(key, relative, *list->get(i)->as_table(), where + std::string(relative), name, entry)) return false;
+      }
+      if (auto [it, fresh] = seen.emplace(*token, i); !fresh)
+        return fail(where + "token lists a token already listed at " + prefix + "prices[" + std::to_string(it->second) + "]");
+      cc.prices.tokens[*token] = sources;
+    }
+    return true;
+  }
+
+  const std::string file_;
+  std::map<std::string, std::string> env_;        // CREDITSCOPE_* variables, by name
+  std::map<std::string, std::string> from_env_;   // dotted path -> the variable that set it
+  toml::table root_;
+  std::optional<Error> error_;
+};
 
 }  // namespace
 
 Result<AppConfig> parse_config(std::string_view toml_text, const std::string& path,
                                const std::vector<std::pair<std::string, std::string>>& env) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << path << ": " << e.description() << " at line " << e.source().begin.line;
-    return make_error(Errc::kInvalidInput, msg.str());
-  }
-  std::map<std::string, std::string> env_map(env.begin(), env.end());
-  for (const auto& key : kServerKeys) {
-    if (auto it = env_map.find(env_name(std::string("server.") + key.path)); it != env_map.end())
-      if (auto r = apply_override(root, "server", key, it->second); !r) return r.error();
-  }
-  for (const auto& key : kStoreKeys) {
-    if (auto it = env_map.find(env_name(std::string("store.") + key.path)); it != env_map.end())
-      if (auto r = apply_override(root, "store", key, it->second); !r) return r.error();
-  }
-  for (const auto& key : kPricingKeys) {
-    if (auto it = env_map.find(env_name(std::string("pricing.") + key.path)); it != env_map.end())
-      if (auto r = apply_override(root, "pricing", key, it->second); !r) return r.error();
-  }
-  std::vector<std::string> chain_names(std::begin(api::kSpecChains), std::end(api::kSpecChains));
-  if (auto* chains = root["chains"].as_table())
-    for (const auto& [name, _] : *chains) chain_names.emplace_back(name.str());
-  std::sort(chain_names.begin(), chain_names.end());
-  chain_names.erase(std::unique(chain_names.begin(), chain_names.end()), chain_names.end());
-  for (const auto& name : chain_names)
-    for (const auto& key : kChainKeys)
-      if (auto it = env_map.find(env_name("chains." + name + "." + key.path)); it != env_map.end())
-        if (auto r = apply_override(root, "chains." + name, key, it->second); !r) return r.error();
-
-  AppConfig cfg;
-  long request_deadline_ms = 25000;
-  if (auto* server = root["server"].as_table()) {
-    Reader r{*server, path + ": server.", std::nullopt};
-    if (auto listen = r.string("listen")) cfg.server.listen = *listen;
-    cfg.api_keys_sha256 = r.strings("api_keys_sha256");
-    cfg.server.io_threads = r.integer<unsigned>("io_threads", cfg.server.io_threads, 1);
-    cfg.server.worker_threads = r.integer<unsigned>("worker_threads", cfg.server.worker_threads, 1);
-    cfg.server.max_connections = r.integer<std::size_t>("max_connections", cfg.server.max_connections, 1);
-    cfg.server.read_timeout = std::chrono::seconds(r.integer<long>("read_timeout_s", cfg.server.read_timeout.count(), 1));
-    cfg.server.idle_timeout = std::chrono::seconds(r.integer<long>("idle_timeout_s", cfg.server.idle_timeout.count(), 1));
-    request_deadline_ms = r.integer<long>("request_deadline_ms", request_deadline_ms, 1);
-    cfg.rate_limit_per_s = static_cast<double>(r.integer<long>("rate_limit_per_s", 0));
-    cfg.rate_limit_burst = static_cast<double>(r.integer<long>("rate_limit_burst", 20, 1));
-    if (r.error) return *r.error;
-  }
-  if (auto* store = root["store"].as_table()) {
-    Reader r{*store, path + ": store.", std::nullopt};
-    cfg.store.mode = r.string("mode").value_or(cfg.store.mode);
-    cfg.store.path = r.string("path").value_or(cfg.store.path);
-    if (cfg.store.mode != "sqlite" && cfg.store.mode != "none") r.fail("mode must be \"sqlite\" or \"none\"");
-    if (r.error) return *r.error;
-  }
-  if (auto* pricing = root["pricing"].as_table()) {
-    Reader r{*pricing, path + ": pricing.", std::nullopt};
-    cfg.pricing.ttl = std::chrono::milliseconds(1000 * r.integer<long>("ttl_s", 30, 1));
-    cfg.pricing.http_base_url = r.string("http_base_url").value_or("");
-    while (!cfg.pricing.http_base_url.empty() && cfg.pricing.http_base_url.back() == '/') cfg.pricing.http_base_url.pop_back();
-    cfg.pricing.http_timeout = std::chrono::milliseconds(r.integer<long>("http_timeout_ms", 3000, 1));
-    if (!cfg.pricing.http_base_url.empty() && !cfg.pricing.http_base_url.starts_with("http://") &&
-        !cfg.pricing.http_base_url.starts_with("https://"))
-      r.fail("http_base_url must be an http(s) URL");
-    if (r.error) return *r.error;
-  }
-  if (auto* chains = root["chains"].as_table()) {
-    for (const auto& [name, node] : *chains) {
-      auto* t = node.as_table();
-      if (!t) return make_error(Errc::kInvalidInput, path + ": chains." + std::string(name.str()) + " must be a table");
-      ChainConfig cc;
-      chain::ChainSettings& c = cc.settings;
-      c.name = name.str();
-      if (std::find(std::begin(api::kSpecChains), std::end(api::kSpecChains), c.name) == std::end(api::kSpecChains))
-        return make_error(Errc::kInvalidInput, path + ": chains." + c.name + " is not one of the API's chains");
-      Reader r{*t, path + ": chains." + c.name + ".", std::nullopt};
-      c.chain_id = r.integer<std::uint64_t>("chain_id", 0, 1);
-      if (!t->contains("chain_id")) r.fail("chain_id is required");
-      c.rpc_urls = r.strings("rpc_urls");
-      if (c.rpc_urls.empty()) r.fail("rpc_urls needs at least one URL");
-      c.start_block = r.integer<std::uint64_t>("start_block", 0);
-      if (auto mc = r.string("multicall3"); mc && !mc->empty()) c.multicall3 = r.address("multicall3", false);
-      c.logs_initial_span = r.integer<std::uint64_t>("logs_initial_span", 0);
-      c.logs_max_span = r.integer<std::uint64_t>("logs_max_span", 0);
-      c.rpc_timeout = std::chrono::milliseconds(r.integer<long>("rpc_timeout_ms", 10000, 1));
-      c.rpc_max_batch = r.integer<std::size_t>("rpc_max_batch", 100, 1);
-      c.eth_call_gas_cap = r.integer<std::uint64_t>("eth_call_gas_cap", 1'000'000, 21000);
-      c.max_lag_blocks = r.integer<std::uint64_t>("max_lag_blocks", c.max_lag_blocks, 1);
-      cc.indexer = indexer::default_indexer_options(c.name);
-      cc.indexer.poll_interval = std::chrono::milliseconds(r.integer<long>("poll_interval_ms", cc.indexer.poll_interval.count(), 10));
-      cc.indexer.finality_depth = r.integer<std::uint64_t>("finality_depth", cc.indexer.finality_depth, 1);
-      cc.indexer.balance_refresh = std::chrono::seconds(r.integer<long>("balance_refresh_s", cc.indexer.balance_refresh.count(), 1));
-      cc.indexer.request_deadline = std::chrono::milliseconds(request_deadline_ms);
-      cc.indexer.backfill_commit_blocks = r.integer<std::uint64_t>("backfill_commit_blocks", cc.indexer.backfill_commit_blocks, 1);
-      auto factory = r.address("credit_account.proxy_factory", true);
-      auto singleton = r.address("credit_account.singleton", true);
-      auto handler = r.address("credit_account.fallback_handler", true);
-      auto nonce = r.string("credit_account.salt_nonce").value_or("0");
-      auto nonce_value = u256_from_decimal(nonce);
-      if (!nonce_value) r.fail("credit_account.salt_nonce must be a decimal string");
-      if (r.error) return *r.error;
-      c.credit_account = {*factory, *singleton, *handler, *nonce_value};
-      if (auto r = parse_prices(*t, path + ": chains." + c.name + ".", c, cc.prices); !r) return r.error();
-      for (const auto& url : c.rpc_urls)
-        if (!url.starts_with("http://") && !url.starts_with("https://"))
-          return make_error(Errc::kInvalidInput, path + ": chains." + c.name + ".rpc_urls entries must be http(s) URLs");
-      cfg.chains.push_back(std::move(cc));
-    }
-  }
-  return cfg;
+  return Parser(path, env).run(toml_text);
 }
 
 Result<AppConfig> load_config(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return make_error(Errc::kInvalidInput, "cannot read config file " + path);
+  if (!in) return make_error(Errc::kInvalidInput, path + ": cannot read the config file");
   std::stringstream ss;
   ss << in.rdbuf();
   std::vector<std::pair<std::string, std::string>> env;

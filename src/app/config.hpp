@@ -5,7 +5,8 @@
 //   chains.base.rpc_urls                     -> CREDITSCOPE_CHAINS_BASE_RPC_URLS (comma-separated)
 //   chains.base.credit_account.salt_nonce    -> CREDITSCOPE_CHAINS_BASE_CREDIT_ACCOUNT_SALT_NONCE
 // A chain may be configured by environment alone (any of the API's four chain names). The
-// [[chains.X.prices]] token lists are read from the file only.
+// [[chains.X.prices]] token lists are read from the file only. The keys themselves, their types,
+// defaults and bounds are declared once in app/config_keys.hpp; anything else is an error.
 
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ struct ChainConfig {
 struct AppConfig {
   api::ServerOptions server;
   std::vector<std::string> api_keys_sha256;
+  std::chrono::milliseconds request_deadline{25000};  // bounds a request's RPC work, backfill waits included
   double rate_limit_per_s = 0;  // per API key (per client address when open); 0 = off
   double rate_limit_burst = 20;
   StoreConfig store;
@@ -39,12 +41,15 @@ struct AppConfig {
   std::vector<ChainConfig> chains;
 };
 
-/// Parses TOML text (path used in messages) with overrides from `env` (name -> value).
-/// kInvalidInput with the offending key on any malformed value.
+/// Parses TOML text (path used in messages) with overrides from `env` (name -> value; names not
+/// starting with CREDITSCOPE_ are ignored). kInvalidInput with one line "PATH: ..." that names the
+/// key's full dotted path (and the variable, for one from the environment) on an unknown key,
+/// table or variable (with "did you mean" when a known one is close), a wrong type, a value out of
+/// range or a missing required key.
 Result<AppConfig> parse_config(std::string_view toml_text, const std::string& path,
                                const std::vector<std::pair<std::string, std::string>>& env);
 
-/// Reads the file and the process environment.
+/// Reads the file and the process environment; the same errors, or the file cannot be read.
 Result<AppConfig> load_config(const std::string& path);
 
 /// The environment variable for a dotted key path.

@@ -1,4 +1,4 @@
-// creditscope: serve, balances, derive, devnet. See README "CLI".
+// creditscope: serve, balances, derive, devnet, check, config-keys. See README "CLI".
 
 #include <signal.h>
 
@@ -7,9 +7,14 @@
 #include <map>
 #include <optional>
 #include <algorithm>
+#include <iomanip>
+#include <sstream>
+#include <variant>
 
 #include "api/server.hpp"
+#include "app/build_info.hpp"
 #include "app/config.hpp"
+#include "app/config_keys.hpp"
 #include "app/service.hpp"
 #include "chain/http_client.hpp"
 #include "core/address.hpp"
@@ -20,26 +25,137 @@ using namespace creditscope;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage:
-  creditscope serve    --config FILE
-  creditscope balances --config FILE --chain CHAIN --owner ADDRESS
-  creditscope derive   --config FILE --chain CHAIN --owner ADDRESS
-  creditscope devnet   [--config FILE]      (default config/devnet.toml)
-Every config key can also be set by environment variable; see README "Configuration".
-)";
+// The command table drives parsing, `--help` and the errors, so a flag cannot exist undocumented.
+struct Flag {
+  std::string_view name;   // without the leading "--"
+  std::string_view value;  // placeholder shown in help
+  std::string_view doc;
+  bool required = false;
+  std::string_view fallback = {};  // used when absent
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  std::vector<Flag> flags;
+};
+
+const Flag kConfigFlag{"config", "FILE", "TOML config (see README \"Configuration\"); CREDITSCOPE_* variables override it", true};
+const Flag kChainFlag{"chain", "CHAIN", "arbitrum, base, ethereum or tempo", true};
+const Flag kOwnerFlag{"owner", "ADDRESS", "the owner's address (0x + 40 hex digits)", true};
+
+const std::vector<Command> kCommands = {
+    {"serve", "serve the API until SIGINT or SIGTERM", {kConfigFlag}},
+    {"balances", "print the JSON answer of /v2/credit/balances for one owner, read from the chain, and exit",
+     {kConfigFlag, kChainFlag, kOwnerFlag}},
+    {"derive", "print the owner's credit account address and exit", {kConfigFlag, kChainFlag, kOwnerFlag}},
+    {"devnet", "start a local anvil with the Safe contracts and a seeded demo account, then serve it",
+     {{"config", "FILE", "TOML config of the demo chain", false, "config/devnet.toml"}}},
+    {"check", "validate a config file and the CREDITSCOPE_* environment, then exit (0 = valid)", {kConfigFlag}},
+    {"config-keys", "print every configuration key (type, default, meaning) as a Markdown table", {}},
+    {"help", "show this help, or a command's flags: creditscope help COMMAND", {}},
+};
+
+const Command* find_command(std::string_view name) {
+  for (const auto& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "usage: creditscope COMMAND [FLAGS]\n\ncommands:\n";
+  for (const auto& c : kCommands) out << "  " << std::left << std::setw(12) << c.name << c.summary << "\n";
+  out << "\n  creditscope COMMAND --help   flags of one command\n  creditscope --version        version and git commit\n";
+  return out.str();
+}
+
+std::string command_help(const Command& c) {
+  std::ostringstream out;
+  out << "usage: creditscope " << c.name;
+  for (const auto& f : c.flags)
+    out << (f.required ? " --" : " [--") << f.name << " " << f.value << (f.required ? "" : "]");
+  out << "\n" << c.summary << "\n";
+  if (!c.flags.empty()) out << "\nflags:\n";
+  for (const auto& f : c.flags) {
+    std::string left = "--" + std::string(f.name) + " " + std::string(f.value);
+    out << "  " << std::left << std::setw(18) << left << f.doc;
+    if (!f.fallback.empty()) out << " (default " << f.fallback << ")";
+    out << "\n";
+  }
+  out << "  " << std::left << std::setw(18) << "--help" << "this text\n";
+  return out.str();
+}
+
+// A usage mistake: one line naming it, then the usage, exit code 2.
+int usage_error(const std::string& message, const Command* command) {
+  std::cerr << "creditscope: " << message << "\n\n" << (command ? command_help(*command) : usage());
+  return 2;
+}
 
 struct Args {
-  std::string command;
+  const Command* command = nullptr;
   std::map<std::string, std::string> options;
 };
 
-std::optional<Args> parse_args(int argc, char** argv) {
-  if (argc < 2) return std::nullopt;
-  Args a{argv[1], {}};
+// Parses argv. Returns an exit code when nothing more should run (help shown, or a usage error).
+std::variant<Args, int> parse_args(int argc, char** argv) {
+  if (argc < 2) return usage_error("a command is required", nullptr);
+  std::string_view first = argv[1];
+  if (first == "--help" || first == "-h") {
+    std::cout << usage();
+    return 0;
+  }
+  if (first == "--version") {
+    std::cout << "creditscope " << app::kVersion << " (commit " << app::kGitCommit << ")\n";
+    return 0;
+  }
+  Args a{find_command(first), {}};
+  if (!a.command) {
+    std::vector<std::string> names;
+    for (const auto& c : kCommands) names.emplace_back(c.name);
+    std::string hint;
+    for (const auto& n : names)
+      if (app::edit_distance(first, n) <= 2) hint = "; did you mean \"" + n + "\"?";
+    return usage_error("unknown command \"" + std::string(first) + "\"" + hint, nullptr);
+  }
+  if (a.command->name == "help") {
+    if (argc == 2) {
+      std::cout << usage();
+      return 0;
+    }
+    const Command* about = find_command(argv[2]);
+    if (!about || argc > 3) return usage_error("help takes one command name", nullptr);
+    std::cout << command_help(*about);
+    return 0;
+  }
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (!arg.starts_with("--") || i + 1 >= argc) return std::nullopt;
-    a.options[std::string(arg.substr(2))] = argv[++i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << command_help(*a.command);
+      return 0;
+    }
+    if (!arg.starts_with("--")) return usage_error("unexpected argument \"" + std::string(arg) + "\"", a.command);
+    std::string name(arg.substr(2));
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    auto flag = std::find_if(a.command->flags.begin(), a.command->flags.end(), [&](const Flag& f) { return f.name == name; });
+    if (flag == a.command->flags.end())
+      return usage_error(std::string(a.command->name) + ": unknown flag --" + name, a.command);
+    if (!value) {
+      if (i + 1 >= argc) return usage_error(std::string(a.command->name) + ": --" + name + " needs a value", a.command);
+      value = argv[++i];
+    }
+    if (!a.options.emplace(name, *value).second)
+      return usage_error(std::string(a.command->name) + ": --" + name + " is given twice", a.command);
+  }
+  for (const auto& f : a.command->flags) {
+    if (a.options.count(std::string(f.name))) continue;
+    if (f.required) return usage_error(std::string(a.command->name) + ": --" + std::string(f.name) + " is required", a.command);
+    if (!f.fallback.empty()) a.options[std::string(f.name)] = f.fallback;
   }
   return a;
 }
@@ -71,6 +187,8 @@ void block_signals() {
 
 int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
   app::Service service(config);
+  if (config.api_keys_sha256.empty())
+    std::cerr << "warning: server.api_keys_sha256 is empty: /v2/credit/balances is open to anyone who can reach it\n";
   api::HttpServer server(config.server, service.router());
   service.start_readiness_checks();
   server.start();
@@ -87,15 +205,15 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
 }
 
 int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
-  if (!args.options.count("chain") || !args.options.count("owner")) return fail("--chain and --owner are required");
   // One answer, read from the chain: no index to open, no follower to start.
   config.store.mode = "none";
   app::Service service(config);
   if (derive_only) {
     auto owner = parse_address(args.options.at("owner"));
-    if (!owner) return fail("--owner " + owner.error().message);
+    if (!owner) return usage_error("derive: --owner " + owner.error().message, args.command);
     auto account = service.derive(args.options.at("chain"), *owner);
-    if (!account) return fail(account.error().message);
+    if (!account) return account.error().code == Errc::kNotConfigured ? usage_error(account.error().message, args.command)
+                                                                       : fail(account.error().message);
     std::cout << to_checksum(*account) << "\n";
     return 0;
   }
@@ -108,8 +226,11 @@ int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
   return response.status == 200 ? 0 : 2;
 }
 
-int run_devnet(app::AppConfig config) {
-  if (config.chains.size() != 1) return fail("the devnet config must configure exactly one chain");
+int run_devnet(app::AppConfig config, const std::string& path) {
+  if (config.chains.size() != 1) {
+    std::cerr << "creditscope: " << path << ": a devnet config configures exactly one chain\n";
+    return 2;
+  }
   auto& chain = config.chains.front().settings;
   auto url = chain::parse_url(chain.rpc_urls.front());
   if (!url) return fail("bad devnet rpc url");
@@ -122,8 +243,8 @@ int run_devnet(app::AppConfig config) {
   auto demo = devnet::seed_demo(dev, *artifacts);
   if (!demo) return fail("seeding the demo failed: " + demo.error().message);
   // The shipped config names the addresses a fresh anvil gives; say so loudly if they drift.
-  app::Service check(config);
-  auto derived = check.derive(chain.name, demo->owner);
+  app::Service wiring(config);
+  auto derived = wiring.derive(chain.name, demo->owner);
   if (!derived || *derived != demo->credit_account)
     return fail("config's credit_account addresses do not match the devnet deployment: proxy_factory=" +
                 to_checksum(demo->params.proxy_factory) + " singleton=" + to_checksum(demo->params.singleton) +
@@ -147,24 +268,31 @@ int run_devnet(app::AppConfig config) {
 
 int main(int argc, char** argv) {
   block_signals();
-  auto args = parse_args(argc, argv);
-  if (!args) {
-    std::cerr << kUsage;
-    return 64;
+  auto parsed = parse_args(argc, argv);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  const Args& args = std::get<Args>(parsed);
+  const std::string_view command = args.command->name;
+  if (command == "config-keys") {
+    std::cout << app::config_keys_markdown();
+    return 0;
   }
   try {
-    std::string config_path = args->options.count("config") ? args->options.at("config")
-                              : args->command == "devnet"  ? "config/devnet.toml"
-                                                           : "";
-    if (config_path.empty()) return fail("--config FILE is required");
-    auto config = app::load_config(config_path);
-    if (!config) return fail(config.error().message);
-    if (args->command == "serve") return serve(*config);
-    if (args->command == "balances") return one_shot(*config, *args, false);
-    if (args->command == "derive") return one_shot(*config, *args, true);
-    if (args->command == "devnet") return run_devnet(*config);
-    std::cerr << kUsage;
-    return 64;
+    const std::string& path = args.options.at("config");
+    auto config = app::load_config(path);
+    if (!config) {  // a config mistake: one line naming the file and the key
+      std::cerr << "creditscope: " << config.error().message << "\n";
+      return 2;
+    }
+    if (command == "check") {
+      std::cout << path << ": valid (" << config->chains.size() << " chain(s):";
+      for (const auto& c : config->chains) std::cout << " " << c.settings.name;
+      std::cout << ")\n";
+      return 0;
+    }
+    if (command == "serve") return serve(*config);
+    if (command == "balances") return one_shot(*config, args, false);
+    if (command == "derive") return one_shot(*config, args, true);
+    return run_devnet(*config, path);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -30,7 +30,9 @@ Service::Service(const AppConfig& config) {
     rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
     rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
     if (store_) {
-      auto indexer = std::make_unique<indexer::ChainIndexer>(settings, indexer_options, rt->rpc, *store_);
+      auto options = indexer_options;
+      options.request_deadline = config.request_deadline;
+      auto indexer = std::make_unique<indexer::ChainIndexer>(settings, options, rt->rpc, *store_);
       indexer->start();
       rt->source = std::move(indexer);
     } else {
@@ -45,10 +47,7 @@ Service::Service(const AppConfig& config) {
   }
   auto keys = api::ApiKeys::from_hex_hashes(config.api_keys_sha256);
   if (!keys) throw std::runtime_error(keys.error().message);
-  if (keys->open())
-    std::cerr << "warning: server.api_keys_sha256 is empty: /v2/credit/balances is open to anyone who can reach it\n";
-  const auto deadline = config.chains.empty() ? std::chrono::milliseconds(25000) : config.chains.front().indexer.request_deadline;
-  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), deadline);
+  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), config.request_deadline);
 
   auto json_route = [](std::string body) {
     return [body = std::move(body)](const api::ApiRequest&) { return api::ApiResponse{200, body, "application/json", {}}; };

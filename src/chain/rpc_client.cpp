@@ -11,6 +11,13 @@
 #include "core/metrics.hpp"
 
 namespace creditscope::chain {
+namespace {
+constexpr MetricFamily kWrongChainMetric{"creditscope_rpc_wrong_chain_total", "Health checks that found a URL serving another chain id"};
+constexpr MetricFamily kLaggingMetric{"creditscope_rpc_lagging_total", "Health checks that found a URL more than max_lag_blocks behind"};
+constexpr MetricFamily kBreakerTripsMetric{"creditscope_rpc_breaker_trips_total", "Times a URL's circuit breaker opened after consecutive failures"};
+constexpr MetricFamily kRpcCallsMetric{"creditscope_rpc_calls_total", "JSON-RPC calls (batch elements), by chain, method and outcome"};
+constexpr MetricFamily kRpcHttpRequestsMetric{"creditscope_rpc_http_requests_total", "HTTP requests sent to RPC URLs (one carries a batch)"};
+}  // namespace
 
 namespace {
 thread_local std::optional<std::chrono::steady_clock::time_point> t_deadline;
@@ -102,8 +109,8 @@ void HttpRpcClient::check_health() {
     if (wrong && !b.wrong_chain)
       std::cerr << "RPC URL " << redact_url(options_.urls[i]) << " serves chain " << *chain_ids[i] << ", not "
                 << options_.expected_chain_id << ": not used\n";
-    if (wrong) Metrics::global().inc("creditscope_rpc_wrong_chain_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
-    if (lagging) Metrics::global().inc("creditscope_rpc_lagging_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
+    if (wrong) Metrics::global().inc(kWrongChainMetric, {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
+    if (lagging) Metrics::global().inc(kLaggingMetric, {{"chain", options_.chain}, {"url", redact_url(options_.urls[i])}});
     // A URL that did not answer keeps its last verdict; the breaker handles it meanwhile.
     if (chain_ids[i]) b.wrong_chain = wrong;
     if (heads[i]) b.lagging = lagging;
@@ -121,7 +128,7 @@ void HttpRpcClient::record(std::size_t url, bool ok) {
   if (++b.failures >= options_.breaker_failures) {
     b.failures = 0;
     b.open_until = std::chrono::steady_clock::now() + options_.breaker_open;
-    Metrics::global().inc("creditscope_rpc_breaker_trips_total",
+    Metrics::global().inc(kBreakerTripsMetric,
                           {{"chain", options_.chain}, {"url", redact_url(options_.urls[url])}});
   }
 }
@@ -178,7 +185,7 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
   const std::string payload = single ? json::serialize(body[0]) : json::serialize(body);
   auto count_calls = [&](const std::string& outcome) {
     for (std::size_t i = begin; i < end; ++i)
-      metrics.inc("creditscope_rpc_calls_total",
+      metrics.inc(kRpcCallsMetric,
                   {{"chain", options_.chain}, {"method", requests[i].method}, {"outcome", outcome}});
   };
 
@@ -209,7 +216,7 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
         return make_error(Errc::kTimeout, "request deadline passed during RPC retries: " + last.message);
       timeout = std::min(timeout, left());
     }
-    metrics.inc("creditscope_rpc_http_requests_total", {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
+    metrics.inc(kRpcHttpRequestsMetric, {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
     auto res = http_post(url, payload, HttpOptions{timeout});
     if (!res) {
       last = res.error();
@@ -272,7 +279,7 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
     }
     record(url_index, true);
     for (std::size_t i = 0; i < out.size(); ++i)
-      metrics.inc("creditscope_rpc_calls_total", {{"chain", options_.chain},
+      metrics.inc(kRpcCallsMetric, {{"chain", options_.chain},
                                                   {"method", requests[begin + i].method},
                                                   {"outcome", out[i] ? "ok" : "rpc_error"}});
     return out;

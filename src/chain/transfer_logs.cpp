@@ -11,6 +11,9 @@
 #include "core/metrics.hpp"
 
 namespace creditscope::chain {
+namespace {
+constexpr MetricFamily kRpcBehindMetric{"creditscope_rpc_behind_total", "eth_getLogs answers discarded because the node lacked the range's last block"};
+}  // namespace
 
 const Hash32& transfer_topic() {
   static const Hash32 topic = keccak256(view(std::string_view("Transfer(address,address,uint256)")));
@@ -205,7 +208,7 @@ Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std
     }
     if (auto& block = (*results)[2]; !block || !block->is_object()) {
       if (++behind > 5) return make_error(Errc::kUpstream, "RPC node keeps answering for block " + std::to_string(end) + " without having it");
-      Metrics::global().inc("creditscope_rpc_behind_total", {});
+      Metrics::global().inc(kRpcBehindMetric, {});
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * behind));
       continue;
     }

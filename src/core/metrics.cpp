@@ -18,6 +18,17 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
+// HELP text escapes only backslash and newline (exposition format 0.0.4).
+std::string escape_help(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
 std::string format_labels(const std::vector<std::pair<std::string, std::string>>& labels,
                           const std::string& extra = {}) {
   if (labels.empty() && extra.empty()) return {};
@@ -38,14 +49,18 @@ Metrics& Metrics::global() {
   return instance;
 }
 
-void Metrics::inc(const std::string& name, const Labels& labels, std::uint64_t delta) {
+void Metrics::inc(const MetricFamily& family, const Labels& labels, std::uint64_t delta) {
   std::lock_guard lock(mutex_);
-  counters_[name][labels] += delta;
+  auto [it, fresh] = counters_.try_emplace(std::string(family.name));
+  if (fresh) help_[it->first] = family.help;
+  it->second[labels] += delta;
 }
 
-void Metrics::observe(const std::string& name, const Labels& labels, double seconds) {
+void Metrics::observe(const MetricFamily& family, const Labels& labels, double seconds) {
   std::lock_guard lock(mutex_);
-  Histogram& h = histograms_[name][labels];
+  auto [it, fresh] = histograms_.try_emplace(std::string(family.name));
+  if (fresh) help_[it->first] = family.help;
+  Histogram& h = it->second[labels];
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   ++h.count;
@@ -71,11 +86,11 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
   for (const auto& [name, series] : counters_) {
-    out << "# TYPE " << name << " counter\n";
+    out << "# HELP " << name << ' ' << escape_help(help_.at(name)) << "\n# TYPE " << name << " counter\n";
     for (const auto& [labels, value] : series) out << name << format_labels(labels) << ' ' << value << '\n';
   }
   for (const auto& [name, series] : histograms_) {
-    out << "# TYPE " << name << " histogram\n";
+    out << "# HELP " << name << ' ' << escape_help(help_.at(name)) << "\n# TYPE " << name << " histogram\n";
     for (const auto& [labels, h] : series) {
       for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         std::ostringstream le;

@@ -7,19 +7,27 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace creditscope {
+
+/// One metric family: its name and the `# HELP` line /metrics prints for it. Declare each beside
+/// the code that records it, as a constexpr.
+struct MetricFamily {
+  std::string_view name;
+  std::string_view help;
+};
 
 class Metrics {
  public:
   static Metrics& global();
 
-  /// Adds delta to counter `name` with the given label set, e.g. {{"method","eth_call"}}.
-  void inc(const std::string& name, const std::vector<std::pair<std::string, std::string>>& labels,
+  /// Adds delta to counter `family` with the given label set, e.g. {{"method","eth_call"}}.
+  void inc(const MetricFamily& family, const std::vector<std::pair<std::string, std::string>>& labels,
            std::uint64_t delta = 1);
-  /// Records one observation (seconds) in histogram `name`.
-  void observe(const std::string& name, const std::vector<std::pair<std::string, std::string>>& labels,
+  /// Records one observation (seconds) in histogram `family`.
+  void observe(const MetricFamily& family, const std::vector<std::pair<std::string, std::string>>& labels,
                double seconds);
   /// Sum of counter `name` over all label sets whose labels include `match` (for tests and /readyz).
   std::uint64_t counter_sum(const std::string& name,
@@ -41,6 +49,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::string, std::map<Labels, std::uint64_t>> counters_;  // guarded by mutex_
   std::map<std::string, std::map<Labels, Histogram>> histograms_;    // guarded by mutex_
+  std::map<std::string, std::string> help_;                          // guarded by mutex_
 };
 
 }  // namespace creditscope

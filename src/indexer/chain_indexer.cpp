@@ -12,25 +12,13 @@
 #include "core/metrics.hpp"
 
 namespace creditscope::indexer {
+namespace {
+constexpr MetricFamily kBackfillsMetric{"creditscope_backfills_total", "Account backfills finished, by outcome (ok, error)"};
+constexpr MetricFamily kFollowStepsMetric{"creditscope_follow_steps_total", "Head follower steps that committed new blocks"};
+constexpr MetricFamily kReorgsMetric{"creditscope_reorgs_total", "Reorgs detected and rolled back"};
+constexpr MetricFamily kFollowErrorsMetric{"creditscope_follow_errors_total", "Head follower steps that failed (retried on the next poll)"};
+}  // namespace
 using Clock = std::chrono::steady_clock;
-
-IndexerOptions default_indexer_options(const std::string& chain_name) {
-  IndexerOptions o;
-  if (chain_name == "ethereum") {
-    o.poll_interval = std::chrono::milliseconds(6000);
-    o.finality_depth = 96;  // finalized after ~64 blocks (~13 min); keep a margin
-  } else if (chain_name == "base") {
-    o.poll_interval = std::chrono::milliseconds(1000);
-    o.finality_depth = 900;  // unsafe head can reorg until L1 batches settle (~30 min of 2 s blocks)
-  } else if (chain_name == "arbitrum") {
-    o.poll_interval = std::chrono::milliseconds(1000);
-    o.finality_depth = 3600;  // ~15 min of 0.25 s blocks
-  } else if (chain_name == "tempo") {
-    o.poll_interval = std::chrono::milliseconds(500);
-    o.finality_depth = 4;  // deterministic finality; a small margin for lagging nodes
-  }
-  return o;
-}
 
 ChainIndexer::ChainIndexer(chain::ChainSettings settings, IndexerOptions options,
                            std::shared_ptr<chain::RpcClient> rpc, store::Store& store)
@@ -152,7 +140,7 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
       promise->set_value(Result<void>{});
       answered = true;
     });
-    Metrics::global().inc("creditscope_backfills_total", {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
+    Metrics::global().inc(kBackfillsMetric, {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
     if (!r) std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << r.error().message << "\n";
     // Answered already: the promise holds success, and a failed commit after it has removed this
     // backfill's entry itself.
@@ -465,7 +453,7 @@ Result<bool> ChainIndexer::follow_once() {
   consistent_ = true;
   for (auto& [a, st] : followed_)
     if (changed.count(a) || !was_consistent) st.snapshot = build_snapshot(a, st);
-  Metrics::global().inc("creditscope_follow_steps_total", {{"chain", chain}});
+  Metrics::global().inc(kFollowStepsMetric, {{"chain", chain}});
   return target < *node_head;
 }
 
@@ -490,7 +478,7 @@ Result<void> ChainIndexer::handle_reorg() {
               << " blocks kept: rolling back to " << fork << "; raise finality_depth\n";
   }
   std::cerr << "reorg on " << chain << ": rolling back above block " << fork << "\n";
-  Metrics::global().inc("creditscope_reorgs_total", {{"chain", chain}});
+  Metrics::global().inc(kReorgsMetric, {{"chain", chain}});
   if (auto r = store_.rollback_above(chain, fork); !r) return r;
   hashes_.erase(hashes_.upper_bound(fork), hashes_.end());
   ++reorg_epoch_;
@@ -529,7 +517,7 @@ void ChainIndexer::follower_loop() {
       loaded_cv_.notify_all();
     }
     if (!more) {
-      Metrics::global().inc("creditscope_follow_errors_total", {{"chain", settings_.name}});
+      Metrics::global().inc(kFollowErrorsMetric, {{"chain", settings_.name}});
       // A node that stays down would repeat the same line every poll: say it once.
       if (more.error().message != last_error) std::cerr << "follower " << settings_.name << ": " << more.error().message << "\n";
       last_error = more.error().message;

@@ -23,6 +23,7 @@
 
 namespace creditscope::indexer {
 
+/// Per-chain defaults for the configurable fields live in app/config_keys.cpp.
 struct IndexerOptions {
   std::chrono::milliseconds poll_interval{2000};   // head polls; a new transfer shows within one
   std::uint64_t finality_depth = 64;               // blocks deeper than this are final
@@ -32,9 +33,6 @@ struct IndexerOptions {
   std::uint64_t backfill_commit_blocks = 200000;   // backfill progress is committed at least this often
   std::uint64_t max_follow_step = 20000;           // blocks per follower step when catching up
 };
-
-/// Defaults by chain: poll near the block time, finality a little past what the chain needs.
-IndexerOptions default_indexer_options(const std::string& chain_name);
 
 /// REQUIRES: the store outlives the indexer. Thread-safe.
 class ChainIndexer final : public AccountSource {

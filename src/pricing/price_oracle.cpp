@@ -13,6 +13,9 @@
 #include "core/metrics.hpp"
 
 namespace creditscope::pricing {
+namespace {
+constexpr MetricFamily kPriceFetchesMetric{"creditscope_price_fetches_total", "Price refreshes, by source (chain, http) and outcome"};
+}  // namespace
 namespace json = boost::json;
 
 std::optional<std::map<std::string, Decimal>> parse_coins_response(std::string_view body) {
@@ -180,10 +183,10 @@ std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Addr
                                                   chain::CallOptions{pricing_.multicall3, pricing_.eth_call_gas_cap, 300})
                           : Result<std::vector<std::optional<Bytes>>>(header.error());
     if (!results) {
-      metrics.inc("creditscope_price_fetches_total", {{"source", "chain"}, {"outcome", "error"}});
+      metrics.inc(kPriceFetchesMetric, {{"source", "chain"}, {"outcome", "error"}});
       std::cerr << "price feeds unreadable: " << results.error().message << "\n";
     } else {
-      metrics.inc("creditscope_price_fetches_total", {{"source", "chain"}, {"outcome", "ok"}});
+      metrics.inc(kPriceFetchesMetric, {{"source", "chain"}, {"outcome", "ok"}});
       const std::uint64_t now = header->at(*head).timestamp;
       std::size_t i = 0;
       std::map<Address, std::pair<std::optional<RoundData>, std::optional<U256>>> raw;
@@ -228,7 +231,7 @@ std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Addr
     auto res = parsed_url ? chain::http_get(*parsed_url, chain::HttpOptions{options_.http_timeout, 8u << 20})
                           : Result<chain::HttpResponse>(parsed_url.error());
     auto coins = res && res->status == 200 ? parse_coins_response(res->body) : std::nullopt;
-    metrics.inc("creditscope_price_fetches_total", {{"source", "http"}, {"outcome", coins ? "ok" : "error"}});
+    metrics.inc(kPriceFetchesMetric, {{"source", "http"}, {"outcome", coins ? "ok" : "error"}});
     if (coins) {
       for (const auto& t : tokens) {
         auto it = coins->find(pricing_.http_chain + ":" + hex::encode(view(t)));

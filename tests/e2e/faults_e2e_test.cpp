@@ -102,7 +102,7 @@ TEST_F(FaultsE2E, StallingNodeCannotHoldARequestPastItsDeadline) {
   FaultProxy proxy(h.rpc_url());
   proxy.set(Fault::kStall, 1);  // every request stalls 2.5 s, longer than the 1 s RPC timeout
   auto cfg = through(proxy);
-  cfg.chains[0].indexer.request_deadline = std::chrono::milliseconds(2000);
+  cfg.request_deadline = std::chrono::milliseconds(2000);
   Server server(cfg);
   const auto start = std::chrono::steady_clock::now();
   auto res = server.get(target);

@@ -20,6 +20,7 @@
 #include "app/service.hpp"
 #include "chain/http_client.hpp"
 #include "core/address.hpp"
+#include "core/hex.hpp"
 #include "devnet/anvil.hpp"
 #include "devnet/fixtures.hpp"
 
@@ -88,7 +89,7 @@ class Harness {
     c.credit_account = params_;
     c.rpc_timeout = std::chrono::milliseconds(5000);
     cfg.store.mode = "none";
-    cfg.chains.push_back({c, indexer::default_indexer_options("devnet"), {}});
+    cfg.chains.push_back({c, indexer::IndexerOptions{}, {}});
     return cfg;
   }
 
