@@ -180,6 +180,8 @@ TEST(Config, DefaultsComeFromTheKeyTable) {
   EXPECT_EQ(c.rpc_max_batch, chain.rpc_max_batch);
   EXPECT_EQ(c.eth_call_gas_cap, chain.eth_call_gas_cap);
   EXPECT_EQ(c.max_lag_blocks, chain.max_lag_blocks);
+  EXPECT_EQ(c.max_in_flight, chain.max_in_flight);
+  EXPECT_EQ(c.max_rps, chain.max_rps);
   EXPECT_EQ(c.logs_initial_span, chain.logs_initial_span);
   const indexer::IndexerOptions indexer;
   EXPECT_EQ(cfg->chains[0].indexer.balance_refresh, indexer.balance_refresh);

@@ -27,6 +27,8 @@ Service::Service(const AppConfig& config) {
     rpc_options.max_batch = settings.rpc_max_batch;
     rpc_options.expected_chain_id = settings.chain_id;
     rpc_options.max_lag_blocks = settings.max_lag_blocks;
+    rpc_options.max_in_flight = settings.max_in_flight;
+    rpc_options.max_rps = settings.max_rps;
     rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
     rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
     if (store_) {

@@ -24,6 +24,8 @@ struct ChainSettings {
   std::size_t rpc_max_batch = 100;
   std::uint64_t eth_call_gas_cap = 1'000'000;
   std::uint64_t max_lag_blocks = 64;  // an RPC URL this far behind the chain's best URL is not used
+  std::size_t max_in_flight = 4;      // HTTP requests in flight per RPC URL
+  double max_rps = 0;                 // JSON-RPC calls per second per RPC URL; 0: unknown (learned from 429s)
 };
 
 }  // namespace creditscope::chain

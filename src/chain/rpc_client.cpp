@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "chain/http_client.hpp"
+#include "chain/log_limits.hpp"
 #include "core/hex.hpp"
 #include "core/metrics.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 constexpr MetricFamily kWrongChainMetric{"creditscope_rpc_wrong_chain_total", "Health checks that found a URL serving another chain id"};
 constexpr MetricFamily kLaggingMetric{"creditscope_rpc_lagging_total", "Health checks that found a URL more than max_lag_blocks behind"};
 constexpr MetricFamily kBreakerTripsMetric{"creditscope_rpc_breaker_trips_total", "Times a URL's circuit breaker opened after consecutive failures"};
-constexpr MetricFamily kRpcCallsMetric{"creditscope_rpc_calls_total", "JSON-RPC calls (batch elements), by chain, method and outcome"};
+constexpr MetricFamily kRpcCallsMetric{"creditscope_rpc_calls_total", "JSON-RPC calls (batch elements), by chain, method, outcome (ok, refused, rpc_error, http_N, ...) and URL"};
 constexpr MetricFamily kRpcHttpRequestsMetric{"creditscope_rpc_http_requests_total", "HTTP requests sent to RPC URLs (one carries a batch)"};
 }  // namespace
 
@@ -45,23 +46,90 @@ HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) 
     urls_.push_back(*parsed);
   }
   breakers_.resize(urls_.size());
+  budgets_.resize(urls_.size());
+  // With a known budget a request carries at most half a second of it, so requests spread out.
+  chunk_size_ = std::max<std::size_t>(1, options_.max_batch);
+  if (options_.max_rps > 0) chunk_size_ = std::min(chunk_size_, std::max<std::size_t>(1, static_cast<std::size_t>(options_.max_rps / 2)));
 }
 
-std::size_t HttpRpcClient::pick_url(std::size_t after) {
+std::vector<std::size_t> HttpRpcClient::preferred_urls() {
   std::lock_guard lock(breaker_mutex_);
   const auto now = std::chrono::steady_clock::now();
-  // Prefer healthy URLs, then lagging ones with a closed breaker, then anything on the right chain.
   for (int pass = 0; pass < 3; ++pass) {
-    for (std::size_t k = 0; k < urls_.size(); ++k) {
-      std::size_t i = (after + k) % urls_.size();
+    std::vector<std::size_t> tier;
+    for (std::size_t i = 0; i < urls_.size(); ++i) {
       const auto& b = breakers_[i];
       if (b.wrong_chain) continue;
       if (pass == 0 && (b.lagging || b.open_until > now)) continue;
       if (pass == 1 && b.open_until > now) continue;
-      return i;
+      tier.push_back(i);
+    }
+    if (!tier.empty()) return tier;
+  }
+  return {};
+}
+
+std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avoid, std::size_t calls) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kWindow = std::chrono::seconds(1);
+  const auto deadline = ScopedDeadline::current();
+  for (;;) {
+    auto candidates = preferred_urls();
+    if (candidates.empty()) return urls_.size();
+    std::unique_lock lock(budget_mutex_);
+    const auto now = Clock::now();
+    std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(rotation_ % candidates.size()),
+                candidates.end());
+    if (avoid && candidates.size() > 1)
+      std::stable_partition(candidates.begin(), candidates.end(), [&](std::size_t i) { return i != *avoid; });
+    auto wake = now + kWindow;
+    for (std::size_t i : candidates) {
+      Budget& b = budgets_[i];
+      std::erase_if(b.sent, [&](const auto& e) { return now - e.first >= kWindow; });
+      std::size_t window = 0;
+      for (const auto& e : b.sent) window += e.second;
+      if (b.rate > 0 && now - b.last_raise >= kWindow) {  // additive recovery after a 429
+        b.rate += b.raise;
+        b.last_raise = now;
+      }
+      const double limit = options_.max_rps > 0 ? 0.95 * options_.max_rps : b.rate > 0 ? b.rate : 1e18;
+      const bool rate_ok = window == 0 || static_cast<double>(window + calls) <= limit;
+      if (now >= b.paused_until && b.in_flight < options_.max_in_flight && rate_ok) {
+        ++b.in_flight;
+        b.sent.emplace_back(now, calls);
+        ++rotation_;
+        return i;
+      }
+      if (now < b.paused_until) wake = std::min(wake, b.paused_until);
+      else if (!rate_ok && !b.sent.empty()) wake = std::min(wake, b.sent.front().first + kWindow);
+    }
+    if (deadline && *deadline <= now) return std::nullopt;
+    budget_cv_.wait_until(lock, deadline ? std::min(wake, *deadline) : wake);
+  }
+}
+
+void HttpRpcClient::release(std::size_t url, bool rate_limited, std::optional<std::chrono::seconds> retry_after) {
+  {
+    std::lock_guard lock(budget_mutex_);
+    Budget& b = budgets_[url];
+    --b.in_flight;
+    if (rate_limited) {
+      const auto now = std::chrono::steady_clock::now();
+      b.paused_until = now + std::min<std::chrono::steady_clock::duration>(retry_after.value_or(std::chrono::seconds(1)),
+                                                                            std::chrono::seconds(30));
+      if (options_.max_rps <= 0) {
+        // Multiplicative decrease: half of what this URL took in the last second.
+        std::size_t window = 0;
+        for (const auto& e : b.sent)
+          if (now - e.first < std::chrono::seconds(1)) window += e.second;
+        const double cut = std::max(5.0, 0.5 * static_cast<double>(window));
+        if (b.rate == 0 || cut < b.rate) b.rate = cut;
+        b.raise = std::max(1.0, 0.05 * b.rate);
+        b.last_raise = b.paused_until;
+      }
     }
   }
-  return urls_.size();  // every URL serves another chain
+  budget_cv_.notify_all();
 }
 
 void HttpRpcClient::check_health() {
@@ -137,8 +205,8 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::batch(const std::vector<
   check_health();
   std::vector<Result<json::value>> out;
   out.reserve(requests.size());
-  for (std::size_t begin = 0; begin < requests.size(); begin += options_.max_batch) {
-    std::size_t end = std::min(requests.size(), begin + options_.max_batch);
+  for (std::size_t begin = 0; begin < requests.size(); begin += chunk_size_) {
+    std::size_t end = std::min(requests.size(), begin + chunk_size_);
     auto chunk = send_chunk(requests, begin, end);
     if (!chunk) return chunk.error();
     for (auto& r : *chunk) out.push_back(std::move(r));
@@ -183,53 +251,72 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
                                 {"params", requests[i].params}});
   }
   const std::string payload = single ? json::serialize(body[0]) : json::serialize(body);
-  auto count_calls = [&](const std::string& outcome) {
+  auto count_calls = [&](const std::string& outcome, const std::string& url) {
     for (std::size_t i = begin; i < end; ++i)
       metrics.inc(kRpcCallsMetric,
-                  {{"chain", options_.chain}, {"method", requests[i].method}, {"outcome", outcome}});
+                  {{"chain", options_.chain}, {"method", requests[i].method}, {"outcome", outcome}, {"url", url}});
   };
 
   Error last{Errc::kUpstream, "no attempt made"};
   auto delay = options_.backoff;
-  std::size_t url_index = pick_url(0);
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    // Fail over: after a failure the next attempt goes to the next URL with a closed breaker.
-    if (attempt > 0) url_index = pick_url(url_index + 1);
-    if (url_index == urls_.size())
-      return make_error(Errc::kUpstream, "no RPC URL of " + options_.chain + " serves chain id " +
-                                             std::to_string(options_.expected_chain_id));
-    const Url& url = urls_[url_index];
+  std::optional<std::size_t> failed_url;  // fail over: the next attempt prefers another URL
+  int throttled = 0;                      // 429s; the budget holds the URL back for their Retry-After
+  for (int attempt = 0; attempt < options_.max_attempts;) {
     const auto deadline = ScopedDeadline::current();
     auto left = [&] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
     };
-    if (attempt > 0) {
+    if (attempt > 0 && failed_url) {
       auto pause = jittered(delay);
       if (deadline) pause = std::min(pause, left());
       if (pause.count() > 0) std::this_thread::sleep_for(pause);
       delay *= 2;
     }
-    // After the pause, so that the attempt's timeout ends by the deadline too.
+    auto acquired = acquire(failed_url, end - begin);
+    if (!acquired)
+      return make_error(Errc::kTimeout, "request deadline passed waiting for an RPC URL's budget: " + last.message);
+    const std::size_t url_index = *acquired;
+    if (url_index == urls_.size())
+      return make_error(Errc::kUpstream, "no RPC URL of " + options_.chain + " serves chain id " +
+                                             std::to_string(options_.expected_chain_id));
+    const Url& url = urls_[url_index];
+    // After the pause and the wait, so that the attempt's timeout ends by the deadline too.
     auto timeout = options_.timeout;
     if (deadline) {
-      if (left() <= std::chrono::milliseconds(0))
+      if (left() <= std::chrono::milliseconds(0)) {
+        release(url_index, false, std::nullopt);
         return make_error(Errc::kTimeout, "request deadline passed during RPC retries: " + last.message);
+      }
       timeout = std::min(timeout, left());
     }
-    metrics.inc(kRpcHttpRequestsMetric, {{"chain", options_.chain}, {"url", redact_url(options_.urls[url_index])}});
+    const std::string url_label = redact_url(options_.urls[url_index]);
+    metrics.inc(kRpcHttpRequestsMetric, {{"chain", options_.chain}, {"url", url_label}});
     auto res = http_post(url, payload, HttpOptions{timeout});
+    const bool rate_limited = res && res->status == 429;
+    release(url_index, rate_limited, res ? res->retry_after : std::nullopt);
+    if (rate_limited) {
+      // The budget now holds this URL back for Retry-After; another URL may take the request.
+      last = make_error(Errc::kUpstream, "RPC node answered HTTP 429");
+      count_calls("http_429", url_label);
+      // A request (it has a deadline) counts a 429 as an attempt and soon answers 503; background
+      // work (backfills) waits them out, within reason.
+      if (deadline) ++attempt;
+      if (++throttled > 50) return last;
+      failed_url.reset();
+      continue;
+    }
+    ++attempt;
+    failed_url = url_index;
     if (!res) {
       last = res.error();
-      count_calls(res.error().code == Errc::kTimeout ? "timeout" : "transport_error");
+      count_calls(res.error().code == Errc::kTimeout ? "timeout" : "transport_error", url_label);
       record(url_index, false);
       continue;
     }
     if (res->status != 200) {
       record(url_index, res->status == 413);
       last = make_error(Errc::kUpstream, "RPC node answered HTTP " + std::to_string(res->status));
-      count_calls("http_" + std::to_string(res->status));
-      if (res->status == 429 && res->retry_after)
-        delay = std::max(delay, std::min<std::chrono::milliseconds>(*res->retry_after, std::chrono::seconds(5)));
+      count_calls("http_" + std::to_string(res->status), url_label);
       // 413 is about this payload: another URL would say the same, so let the caller split.
       if (res->status == 413) return make_error(Errc::kRangeTooLarge, "RPC node answered HTTP 413");
       continue;
@@ -238,7 +325,7 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
     json::value parsed = json::parse(res->body, ec);
     if (ec) {
       last = make_error(Errc::kUpstream, "RPC node returned invalid JSON");
-      count_calls("bad_response");
+      count_calls("bad_response", url_label);
       record(url_index, false);
       continue;
     }
@@ -266,22 +353,28 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
       // Some nodes answer a whole batch with one error object (e.g. batch too large).
       auto err = parse_item(parsed.as_object());
       last = err.error();
-      count_calls("rpc_error");
+      count_calls("rpc_error", url_label);
       continue;
     } else {
       complete = false;
     }
     if (!complete) {
       last = make_error(Errc::kUpstream, "RPC node returned an incomplete batch response");
-      count_calls("bad_response");
+      count_calls("bad_response", url_label);
       record(url_index, false);
       continue;
     }
     record(url_index, true);
-    for (std::size_t i = 0; i < out.size(); ++i)
-      metrics.inc(kRpcCallsMetric, {{"chain", options_.chain},
-                                                  {"method", requests[begin + i].method},
-                                                  {"outcome", out[i] ? "ok" : "rpc_error"}});
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      // A provider's size limit on eth_getLogs is counted apart: the scan splits and asks again.
+      const char* outcome = out[i] ? "ok"
+                            : requests[begin + i].method == "eth_getLogs" &&
+                                      classify_logs_error(out[i].error().message).kind != LogLimit::Kind::kNone
+                                ? "refused"
+                                : "rpc_error";
+      metrics.inc(kRpcCallsMetric, {{"chain", options_.chain}, {"method", requests[begin + i].method},
+                                    {"outcome", outcome}, {"url", url_label}});
+    }
     return out;
   }
   return last;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +51,11 @@ class RpcClient {
 
   /// One call; a JSON-RPC error comes back as the outer error.
   Result<json::value> call(std::string method, json::array params);
+
+  /// How many batch() calls may usefully run at once (the sum of the URLs' in-flight budgets).
+  virtual std::size_t parallelism() const { return 1; }
+  /// JSON-RPC calls one HTTP request carries; batch() splits larger batches.
+  virtual std::size_t max_batch() const { return 100; }
 };
 
 struct RpcOptions {
@@ -64,20 +70,30 @@ struct RpcOptions {
   std::chrono::milliseconds health_interval{10000};  // how often chain ids and heads are re-checked
   int breaker_failures = 3;                   // consecutive failures that open a URL's breaker
   std::chrono::milliseconds breaker_open{5000};  // how long an open breaker skips its URL
+  std::size_t max_in_flight = 4;              // HTTP requests in flight per URL
+  double max_rps = 0;                         // calls (batch elements) per second per URL; 0: unknown, learned from 429s
 };
 
+/// Per URL it keeps at most max_in_flight requests open and, with max_rps, stays at 95% of that
+/// rate over any second (a request carries at most half a second of it). Without max_rps it sends
+/// freely until a URL answers 429, then halves the rate that URL saw in the last second (at least
+/// 5 calls/s) and adds 5% of that back each second (AIMD); Retry-After pauses the URL. A request
+/// goes to the first preferred URL that can take it now, so URLs share the load in proportion to
+/// their budgets. A 429 is not a failure for the circuit breaker.
 class HttpRpcClient final : public RpcClient {
  public:
   /// Throws std::invalid_argument if a URL does not parse (a start-up error).
   explicit HttpRpcClient(RpcOptions options);
   Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) override;
+  std::size_t parallelism() const override { return urls_.size() * options_.max_in_flight; }
+  std::size_t max_batch() const override { return chunk_size_; }
 
  private:
   Result<std::vector<Result<json::value>>> send_chunk(const std::vector<RpcRequest>& requests,
                                                       std::size_t begin, std::size_t end);
-  // Index of the URL to try next, starting after `after`: healthy first, then lagging, then with
-  // an open breaker; never one on another chain (urls_.size() when that is all there is).
-  std::size_t pick_url(std::size_t after);
+  // The URLs worth trying now: the healthy ones, else lagging ones with a closed breaker, else any
+  // on the right chain; never one on another chain (empty when that is all there is).
+  std::vector<std::size_t> preferred_urls();
   void record(std::size_t url, bool ok);
 
   const RpcOptions options_;  // constant after construction
@@ -97,6 +113,25 @@ class HttpRpcClient final : public RpcClient {
   std::atomic<bool> checked_once_{false};
   std::mutex breaker_mutex_;
   std::vector<Breaker> breakers_;  // one per URL; guarded by breaker_mutex_
+
+  // Waits until one of preferred_urls() can take `calls` now (avoid only when no other can),
+  // claims a slot there and returns its index; urls_.size() when no URL serves the chain,
+  // nullopt when the thread's deadline passes first.
+  std::optional<std::size_t> acquire(std::optional<std::size_t> avoid, std::size_t calls);
+  void release(std::size_t url, bool rate_limited, std::optional<std::chrono::seconds> retry_after);
+
+  struct Budget {
+    std::size_t in_flight = 0;
+    std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> sent;  // the last second's requests
+    double rate = 0;       // learned calls/s after a 429; 0: none learned
+    double raise = 0;      // added back per second
+    std::chrono::steady_clock::time_point paused_until{}, last_raise{};
+  };
+  std::size_t chunk_size_;  // constant after construction
+  std::mutex budget_mutex_;
+  std::condition_variable budget_cv_;
+  std::vector<Budget> budgets_;  // one per URL; guarded by budget_mutex_
+  std::size_t rotation_ = 0;     // where the next search starts, so equal URLs alternate; guarded by budget_mutex_
 };
 
 }  // namespace creditscope::chain

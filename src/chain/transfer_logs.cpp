@@ -4,6 +4,8 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/hex.hpp"
@@ -18,61 +20,6 @@ constexpr MetricFamily kRpcBehindMetric{"creditscope_rpc_behind_total", "eth_get
 const Hash32& transfer_topic() {
   static const Hash32 topic = keccak256(view(std::string_view("Transfer(address,address,uint256)")));
   return topic;
-}
-
-void LogRangeTuner::on_success(std::uint64_t used_span) {
-  // Grow only after a streak of full-size successes: a provider limit is usually a fixed number.
-  if (++since_failure_ >= 50) ceiling_ = kUnlimited;
-  if (used_span < span_.load()) return;
-  if (++successes_ >= 3) {
-    successes_ = 0;
-    std::uint64_t cur = span_.load();
-    std::uint64_t grown = cur >= kUnlimited / 2 ? kUnlimited : cur * 2;
-    span_.store(std::max(cur, std::min({max_span_, ceiling_.load(), grown})));
-  }
-}
-
-void LogRangeTuner::on_too_large(std::uint64_t failed_span, std::optional<std::uint64_t> suggested) {
-  successes_ = 0;
-  since_failure_ = 0;
-  ceiling_ = std::min(ceiling_.load(), failed_span - 1);
-  std::uint64_t next = suggested && *suggested < failed_span ? *suggested : std::max<std::uint64_t>(1, failed_span / 2);
-  std::uint64_t cur = span_.load();
-  while (next < cur && !span_.compare_exchange_weak(cur, next)) {
-  }
-}
-
-namespace {
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-}  // namespace
-
-bool is_range_error(const std::string& message) {
-  std::string m = lower(message);
-  if (m.find("rate limit") != std::string::npos) return false;
-  for (const char* needle : {"block range", "range too large", "range is too large", "too many", "more than",
-                             "limit exceeded", "exceeds", "exceeded", "too large", "max results",
-                             "response size", "range should work", "query timeout", "-32005", "10000 results",
-                             "max block range", "range limit", "is limited to"}) {
-    if (m.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-std::optional<std::uint64_t> suggested_span(const std::string& message) {
-  auto open = message.find("[0x");
-  if (open == std::string::npos) return std::nullopt;
-  auto comma = message.find(',', open);
-  auto close = message.find(']', open);
-  if (comma == std::string::npos || close == std::string::npos || comma > close) return std::nullopt;
-  std::string a = message.substr(open + 1, comma - open - 1);
-  std::string b = message.substr(comma + 1, close - comma - 1);
-  b.erase(0, b.find_first_not_of(' '));
-  auto from = hex::decode_quantity(a), to = hex::decode_quantity(b);
-  if (!from || !to || *to < *from) return std::nullopt;
-  return *to - *from + 1;
 }
 
 namespace {
@@ -154,81 +101,282 @@ Result<std::optional<TokenTransfer>> decode_log(const json::value& v, const std:
 
 }  // namespace
 
+namespace {
+
+constexpr MetricFamily kLogsRefusalsMetric{"creditscope_logs_refusals_total",
+                                           "eth_getLogs ranges refused by a provider, by kind (range, results)"};
+constexpr MetricFamily kLogsBlocksMetric{"creditscope_logs_blocks_scanned_total", "Blocks covered by answered eth_getLogs ranges"};
+
+// One scan: pending ranges are cut at the tuner's span, packed into batches, sent by the calling
+// thread and helpers, and handed back in block order.
+class LogScan {
+ public:
+  LogScan(RpcClient& rpc, const std::vector<Address>& accounts, std::uint64_t from, std::uint64_t to,
+          LogRangeTuner& tuner, const ScanOptions& options)
+      : rpc_(rpc),
+        tuner_(tuner),
+        options_(options),
+        accounts_(accounts.begin(), accounts.end()),
+        who_(topic_list(accounts)),
+        topic0_(hex::encode(view(transfer_topic()))),
+        to_(to),
+        next_ordered_(from),
+        max_in_flight_(std::max<std::size_t>(1, options.max_in_flight ? options.max_in_flight : rpc.parallelism())),
+        ranges_per_request_(std::max<std::size_t>(1, (rpc.max_batch() - 1) / 2)),
+        deadline_(ScopedDeadline::current()) {
+    pending_[from] = to;
+  }
+
+  Result<std::vector<TokenTransfer>> run() {
+    std::vector<TokenTransfer> out;
+    work(true, out);
+    for (auto& t : helpers_) t.join();
+    if (failed_) return *failed_;
+    return out;
+  }
+
+ private:
+  struct Range {
+    std::uint64_t from, to;
+  };
+  struct Done {
+    std::uint64_t to;
+    std::vector<TokenTransfer> transfers;
+  };
+
+  // The calling thread (caller = true) also delivers progress in order; helpers only fetch.
+  void work(bool caller, std::vector<TokenTransfer>& out) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (caller && deliverable()) {
+        auto [through, chunk] = take_ordered();
+        lock.unlock();
+        Result<void> r{};
+        if (options_.on_progress) r = options_.on_progress(through, chunk);
+        else out.insert(out.end(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
+        lock.lock();
+        if (!r) fail(r.error());
+        continue;
+      }
+      if (failed_ || (pending_.empty() && in_flight_ == 0 && (!caller || done_.empty()))) break;
+      if (pending_.empty() || probe_in_flight_) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto plan = tuner_.plan();
+      std::vector<Range> ranges;
+      if (plan.probe) {
+        ranges.push_back(cut(plan.span));
+        probe_in_flight_ = true;
+      } else {
+        while (ranges.size() < ranges_per_request_ && !pending_.empty()) ranges.push_back(cut(plan.span));
+      }
+      ++in_flight_;
+      // More waiting than this request carries: let another thread send it meanwhile.
+      if (!pending_.empty() && !plan.probe && helpers_.size() + 1 < max_in_flight_)
+        helpers_.emplace_back([this] {
+          std::optional<ScopedDeadline> scope;
+          if (deadline_) scope.emplace(*deadline_);
+          std::vector<TokenTransfer> unused;
+          work(false, unused);
+        });
+      lock.unlock();
+      auto results = send(ranges);
+      lock.lock();
+      --in_flight_;
+      auto pause = absorb(ranges, plan, results);
+      if (plan.probe) probe_in_flight_ = false;
+      cv_.notify_all();
+      if (pause.count()) {
+        lock.unlock();
+        std::this_thread::sleep_for(pause);
+        lock.lock();
+      }
+    }
+    cv_.notify_all();
+  }
+
+  Range cut(std::uint64_t span) {  // REQUIRES: mutex_ held, pending_ not empty
+    auto it = pending_.begin();
+    const std::uint64_t from = it->first, end = it->second;
+    pending_.erase(it);
+    const std::uint64_t to = end - from >= span ? from + span - 1 : end;
+    if (to < end) pending_[to + 1] = end;
+    return {from, to};
+  }
+
+  Result<std::vector<Result<json::value>>> send(const std::vector<Range>& ranges) {
+    std::vector<RpcRequest> requests;
+    std::uint64_t highest = 0;
+    for (const auto& r : ranges) {
+      requests.push_back({"eth_getLogs", filter(r, true)});
+      requests.push_back({"eth_getLogs", filter(r, false)});
+      highest = std::max(highest, r.to);
+    }
+    // The highest block from the same node: one that has not seen it yet answers an empty log list
+    // that is simply wrong, so its answer is only taken when it knows the block.
+    requests.push_back({"eth_getBlockByNumber", json::array{hex::encode_quantity(highest), false}});
+    return rpc_.batch(requests);
+  }
+
+  json::array filter(const Range& r, bool as_sender) const {
+    json::array topics{json::string(topic0_)};
+    if (as_sender) {
+      topics.push_back(who_);
+    } else {
+      topics.push_back(nullptr);
+      topics.push_back(who_);
+    }
+    return json::array{json::object{{"fromBlock", hex::encode_quantity(r.from)},
+                                    {"toBlock", hex::encode_quantity(r.to)},
+                                    {"topics", std::move(topics)}}};
+  }
+
+  // Takes in one request's answer. REQUIRES: mutex_ held. Returns how long to pause before more.
+  std::chrono::milliseconds absorb(const std::vector<Range>& ranges, const LogRangeTuner::Plan& plan,
+                                   Result<std::vector<Result<json::value>>>& results) {
+    auto requeue = [&] {
+      for (const auto& r : ranges) pending_[r.from] = r.to;
+    };
+    if (!results) {
+      if (plan.probe) tuner_.abandon_probe();
+      if (results.error().code == Errc::kRangeTooLarge && ranges.size() > 1) {  // HTTP 413: smaller batches
+        ranges_per_request_ = std::max<std::size_t>(1, ranges.size() / 2);
+        requeue();
+        return {};
+      }
+      fail(results.error());
+      return {};
+    }
+    // Refusals are read whatever the block answer says (some nodes answer a whole batch with the
+    // refusal); logs are only taken from a node that has the request's highest block.
+    const auto& block = results->back();
+    const bool has_block = block && block->is_object();
+    bool lacked_block = false;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      const Range& r = ranges[i];
+      const std::uint64_t span = r.to - r.from + 1;
+      auto& sent = (*results)[2 * i];
+      auto& received = (*results)[2 * i + 1];
+      const Result<json::value>* refused = !sent ? &sent : !received ? &received : nullptr;
+      if (refused) {
+        const std::string& message = refused->error().message;
+        LogLimit limit = classify_logs_error(message);
+        if (limit.kind == LogLimit::Kind::kNone) {
+          if (plan.probe) tuner_.abandon_probe();
+          fail(make_error(Errc::kUpstream, "eth_getLogs failed: " + message));
+          return {};
+        }
+        if (span == 1) {
+          if (plan.probe) tuner_.abandon_probe();
+          fail(make_error(Errc::kUpstream, "eth_getLogs refused even a single block: " + message));
+          return {};
+        }
+        const bool results_cap = limit.kind == LogLimit::Kind::kResultCap;
+        Metrics::global().inc(kLogsRefusalsMetric, {{"kind", results_cap ? "results" : "range"}});
+        if (results_cap) {
+          // Only this range is too busy: split it, at the provider's suggestion when it fits.
+          if (plan.probe) tuner_.abandon_probe();
+          std::uint64_t mid = r.from + span / 2 - 1;
+          if (limit.suggested && limit.suggested->first == r.from && limit.suggested->second < r.to) mid = limit.suggested->second;
+          pending_[r.from] = mid;
+          pending_[mid + 1] = r.to;
+        } else {
+          tuner_.on_refused(span, limit, plan.probe);
+          pending_[r.from] = r.to;
+        }
+        continue;
+      }
+      if (!has_block) {
+        pending_[r.from] = r.to;
+        lacked_block = true;
+        continue;
+      }
+      std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
+      for (auto* answer : {&sent, &received}) {
+        if (!(*answer)->is_array()) {
+          fail(make_error(Errc::kUpstream, "eth_getLogs returned a non-array result"));
+          return {};
+        }
+        for (const auto& log : (*answer)->as_array()) {
+          auto decoded = decode_log(log, accounts_, r.from, r.to);
+          if (!decoded) {
+            fail(decoded.error());
+            return {};
+          }
+          if (*decoded) unique.emplace(std::pair{(*decoded)->block_num, (*decoded)->log_index}, **decoded);
+        }
+      }
+      Done d{r.to, {}};
+      d.transfers.reserve(unique.size());
+      for (auto& [key, t] : unique) d.transfers.push_back(std::move(t));
+      done_[r.from] = std::move(d);
+      tuner_.on_success(span, plan.probe);
+      Metrics::global().inc(kLogsBlocksMetric, {}, span);
+    }
+    if (!lacked_block) {
+      behind_ = 0;
+      return {};
+    }
+    if (plan.probe) tuner_.abandon_probe();
+    Metrics::global().inc(kRpcBehindMetric, {});
+    if (++behind_ > 5)
+      fail(make_error(Errc::kUpstream, "RPC node keeps answering for block " + std::to_string(ranges.back().to) +
+                                           " without having it"));
+    return std::chrono::milliseconds(100 * behind_);
+  }
+
+  bool deliverable() const { return !done_.empty() && done_.begin()->first == next_ordered_; }
+
+  // REQUIRES: mutex_ held and deliverable().
+  std::pair<std::uint64_t, std::vector<TokenTransfer>> take_ordered() {
+    std::vector<TokenTransfer> chunk;
+    std::uint64_t through = next_ordered_;
+    while (deliverable()) {
+      auto node = done_.extract(done_.begin());
+      through = node.mapped().to;
+      chunk.insert(chunk.end(), std::make_move_iterator(node.mapped().transfers.begin()),
+                   std::make_move_iterator(node.mapped().transfers.end()));
+      next_ordered_ = through + 1;
+    }
+    return {through, std::move(chunk)};
+  }
+
+  void fail(Error e) {  // REQUIRES: mutex_ held
+    if (!failed_) failed_ = std::move(e);
+    cv_.notify_all();
+  }
+
+  RpcClient& rpc_;
+  LogRangeTuner& tuner_;
+  const ScanOptions& options_;
+  const std::set<Address> accounts_;
+  const json::value who_;
+  const std::string topic0_;
+  const std::uint64_t to_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, std::uint64_t> pending_;  // ranges not yet sent, from -> to; guarded by mutex_
+  std::map<std::uint64_t, Done> done_;              // answered, not yet delivered; guarded by mutex_
+  std::uint64_t next_ordered_;                      // first block not delivered; guarded by mutex_
+  std::size_t in_flight_ = 0;                       // guarded by mutex_
+  bool probe_in_flight_ = false;                    // guarded by mutex_
+  int behind_ = 0;                                  // consecutive answers lacking their block; guarded by mutex_
+  std::optional<Error> failed_;                     // guarded by mutex_
+  const std::size_t max_in_flight_;
+  std::size_t ranges_per_request_;                  // guarded by mutex_
+  const std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::vector<std::thread> helpers_;                // started and joined by the calling thread
+};
+
+}  // namespace
+
 Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std::vector<Address>& accounts,
                                                        std::uint64_t from_block, std::uint64_t to_block,
-                                                       LogRangeTuner& tuner) {
-  std::vector<TokenTransfer> out;
-  if (accounts.empty() || from_block > to_block) return out;
-  const std::set<Address> account_set(accounts.begin(), accounts.end());
-  const json::value who = topic_list(accounts);
-  const std::string topic0 = hex::encode(view(transfer_topic()));
-  std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
-
-  std::uint64_t cur = from_block;
-  int behind = 0;  // consecutive answers from a node that had not seen the range's last block
-  while (cur <= to_block) {
-    const std::uint64_t span = tuner.span();
-    const std::uint64_t end = (to_block - cur < span - 1) ? to_block : cur + span - 1;
-    auto filter = [&](bool as_sender) {
-      json::array topics{json::string(topic0)};
-      if (as_sender) {
-        topics.push_back(who);
-      } else {
-        topics.push_back(nullptr);
-        topics.push_back(who);
-      }
-      return json::array{json::object{{"fromBlock", hex::encode_quantity(cur)},
-                                      {"toBlock", hex::encode_quantity(end)},
-                                      {"topics", std::move(topics)}}};
-    };
-    // Both directions in one round trip, plus the range's last block from the same node: a node
-    // (or a load-balanced backend) that has not seen it yet answers an empty log list that is
-    // simply wrong, so its answer is only taken when it knows the block.
-    auto results = rpc.batch({{"eth_getLogs", filter(true)},
-                              {"eth_getLogs", filter(false)},
-                              {"eth_getBlockByNumber", json::array{hex::encode_quantity(end), false}}});
-    std::optional<std::string> range_error;
-    if (!results) {
-      if (results.error().code != Errc::kRangeTooLarge) return results.error();
-      range_error = results.error().message;
-    } else {
-      for (std::size_t i = 0; i < 2; ++i) {
-        auto& r = (*results)[i];
-        if (r) continue;
-        if (!is_range_error(r.error().message))
-          return make_error(Errc::kUpstream, "eth_getLogs failed: " + r.error().message);
-        range_error = r.error().message;
-      }
-    }
-    if (range_error) {
-      if (end == cur)
-        return make_error(Errc::kUpstream, "eth_getLogs refused even a single block: " + *range_error);
-      tuner.on_too_large(end - cur + 1, suggested_span(*range_error));
-      continue;
-    }
-    if (auto& block = (*results)[2]; !block || !block->is_object()) {
-      if (++behind > 5) return make_error(Errc::kUpstream, "RPC node keeps answering for block " + std::to_string(end) + " without having it");
-      Metrics::global().inc(kRpcBehindMetric, {});
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * behind));
-      continue;
-    }
-    behind = 0;
-    for (std::size_t i = 0; i < 2; ++i) {
-      auto& r = (*results)[i];
-      if (!r->is_array()) return make_error(Errc::kUpstream, "eth_getLogs returned a non-array result");
-      for (const auto& log : r->as_array()) {
-        auto decoded = decode_log(log, account_set, cur, end);
-        if (!decoded) return decoded.error();
-        if (*decoded) unique.emplace(std::pair{(*decoded)->block_num, (*decoded)->log_index}, **decoded);
-      }
-    }
-    tuner.on_success(end - cur + 1);
-    if (end == to_block) break;
-    cur = end + 1;
-  }
-  out.reserve(unique.size());
-  for (auto& [key, t] : unique) out.push_back(std::move(t));
-  return out;
+                                                       LogRangeTuner& tuner, const ScanOptions& options) {
+  if (accounts.empty() || from_block > to_block) return std::vector<TokenTransfer>{};
+  return LogScan(rpc, accounts, from_block, to_block, tuner, options).run();
 }
 
 Result<void> fill_block_timestamps(RpcClient& rpc, std::vector<TokenTransfer>& transfers) {

@@ -7,32 +7,6 @@
 namespace creditscope::chain {
 namespace {
 
-TEST(RangeErrors, RecognisesProviderWordings) {
-  EXPECT_TRUE(is_range_error("-32005: query returned more than 10000 results. Try with this block range [0x1, 0x2]."));
-  EXPECT_TRUE(is_range_error("-32000: block range too large"));
-  EXPECT_TRUE(is_range_error("-32602: eth_getLogs is limited to a 10,000 range"));
-  EXPECT_TRUE(is_range_error("-32000: query exceeds max block range 100000"));
-  EXPECT_TRUE(is_range_error("-32602: Log response size exceeded. this block range should work: [0x10, 0x20]"));
-  EXPECT_FALSE(is_range_error("-32000: header not found"));
-  EXPECT_FALSE(is_range_error("-32005: rate limit exceeded"));
-}
-
-TEST(RangeErrors, ReadsSuggestedRange) {
-  EXPECT_EQ(suggested_span("Try with this block range [0x10, 0x1f]."), 16u);
-  EXPECT_EQ(suggested_span("this block range should work: [0x0,0x9]"), 10u);
-  EXPECT_FALSE(suggested_span("block range too large"));
-}
-
-TEST(LogRangeTuner, ShrinksThenGrowsBack) {
-  LogRangeTuner tuner(1000);
-  tuner.on_too_large(1000, std::nullopt);
-  EXPECT_EQ(tuner.span(), 500u);
-  tuner.on_too_large(500, 100);
-  EXPECT_EQ(tuner.span(), 100u);
-  for (int i = 0; i < 3; ++i) tuner.on_success(100);
-  EXPECT_EQ(tuner.span(), 200u);
-}
-
 // A node that refuses ranges wider than max_span and serves a fixed set of logs.
 class FakeLogNode : public RpcClient {
  public:
@@ -101,7 +75,7 @@ TEST(FetchTransferLogs, SplitsRangesDedupesSelfTransfersAndSkipsNfts) {
   EXPECT_EQ((*got)[2].log_index, 2u);
   EXPECT_EQ((*got)[0].raw_amount, 1000);
   EXPECT_EQ((*got)[0].block_timestamp, 16u);
-  EXPECT_LE(tuner.span(), 10u);
+  EXPECT_LE(tuner.known_good(), 10u);
 }
 
 TEST(FetchTransferLogs, FailsWhenEvenOneBlockIsRefused) {

@@ -56,6 +56,13 @@ void Metrics::inc(const MetricFamily& family, const Labels& labels, std::uint64_
   it->second[labels] += delta;
 }
 
+void Metrics::set(const MetricFamily& family, const Labels& labels, double value) {
+  std::lock_guard lock(mutex_);
+  auto [it, fresh] = gauges_.try_emplace(std::string(family.name));
+  if (fresh) help_[it->first] = family.help;
+  it->second[labels] = value;
+}
+
 void Metrics::observe(const MetricFamily& family, const Labels& labels, double seconds) {
   std::lock_guard lock(mutex_);
   auto [it, fresh] = histograms_.try_emplace(std::string(family.name));
@@ -87,6 +94,10 @@ std::string Metrics::render() const {
   std::ostringstream out;
   for (const auto& [name, series] : counters_) {
     out << "# HELP " << name << ' ' << escape_help(help_.at(name)) << "\n# TYPE " << name << " counter\n";
+    for (const auto& [labels, value] : series) out << name << format_labels(labels) << ' ' << value << '\n';
+  }
+  for (const auto& [name, series] : gauges_) {
+    out << "# HELP " << name << ' ' << escape_help(help_.at(name)) << "\n# TYPE " << name << " gauge\n";
     for (const auto& [labels, value] : series) out << name << format_labels(labels) << ' ' << value << '\n';
   }
   for (const auto& [name, series] : histograms_) {

@@ -29,6 +29,8 @@ class Metrics {
   /// Records one observation (seconds) in histogram `family`.
   void observe(const MetricFamily& family, const std::vector<std::pair<std::string, std::string>>& labels,
                double seconds);
+  /// Sets gauge `family` (a value that goes up and down) for the given label set.
+  void set(const MetricFamily& family, const std::vector<std::pair<std::string, std::string>>& labels, double value);
   /// Sum of counter `name` over all label sets whose labels include `match` (for tests and /readyz).
   std::uint64_t counter_sum(const std::string& name,
                             const std::vector<std::pair<std::string, std::string>>& match = {}) const;
@@ -49,6 +51,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::string, std::map<Labels, std::uint64_t>> counters_;  // guarded by mutex_
   std::map<std::string, std::map<Labels, Histogram>> histograms_;    // guarded by mutex_
+  std::map<std::string, std::map<Labels, double>> gauges_;          // guarded by mutex_
   std::map<std::string, std::string> help_;                          // guarded by mutex_
 };
 

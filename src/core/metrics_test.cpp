@@ -25,6 +25,10 @@ TEST(Metrics, EveryFamilyHasHelpThenTypeThenSamples) {
   EXPECT_NE(text.find("test_latency_seconds_bucket{le=\"0.0025\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("test_latency_seconds_count 1\n"), std::string::npos) << text;
   EXPECT_EQ(m.counter_sum("test_widgets_total"), 3u);
+  constexpr MetricFamily kQueue{"test_queue", "Items waiting"};
+  m.set(kQueue, {}, 4);
+  m.set(kQueue, {}, 2);
+  EXPECT_NE(m.render().find("# HELP test_queue Items waiting\n# TYPE test_queue gauge\ntest_queue 2\n"), std::string::npos);
   EXPECT_EQ(m.counter_sum("test_widgets_total", {{"kind", "c"}}), 1u);
 }
 

@@ -241,7 +241,7 @@ TEST_F(BalancesE2E, EmptyAccountAndErrors) {
   EXPECT_TRUE(eventually([&] { return server.get("/readyz").status == 200; }));
   auto metrics = server.get("/metrics").body;
   EXPECT_NE(metrics.find(R"(creditscope_http_requests_total{route="/v2/credit/balances",status="422"} 2)"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find(R"(creditscope_rpc_calls_total{chain="base",method="eth_getLogs",outcome="ok"})"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(creditscope_rpc_calls_total{chain="base",method="eth_getLogs",outcome="ok",url="http://127.0.0.1:)"), std::string::npos);
   EXPECT_NE(metrics.find("creditscope_http_request_duration_seconds_bucket"), std::string::npos);
 }
 
