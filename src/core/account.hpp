@@ -60,6 +60,17 @@ struct AccountAnswer {
   std::uint64_t block_num = 0;  // the block the answer describes (X-Block-Number)
 };
 
+/// Where an account's history backfill stands (GET /v2/credit/status).
+struct BackfillStatus {
+  enum class State { kUnknown, kBackfilling, kReady };
+  State state = State::kUnknown;
+  std::uint64_t from_block = 0;       // first block the backfill covers
+  std::uint64_t to_block = 0;         // the head it is bringing the account to
+  std::uint64_t scanned_through = 0;  // every block up to this one is scanned
+  double progress = 0;                // 0..1
+  std::optional<double> eta_s;        // seconds left, estimated from the pace so far
+};
+
 /// Produces the full snapshot of one credit account on one chain.
 /// Thread-safe: called concurrently from request workers.
 class AccountSource {
@@ -70,6 +81,14 @@ class AccountSource {
   virtual Result<AccountAnswer> snapshot(const Address& credit_account) = 0;
   /// The answer if it is available without any network call, else nullopt. Never blocks.
   virtual std::optional<AccountAnswer> peek(const Address&) { return std::nullopt; }
+  /// Where the account's backfill stands. A source without an index is always ready. Never blocks
+  /// on the network.
+  virtual BackfillStatus status(const Address&) {
+    BackfillStatus s;
+    s.state = BackfillStatus::State::kReady;
+    s.progress = 1;
+    return s;
+  }
 };
 
 }  // namespace creditscope

@@ -13,9 +13,11 @@
 
 namespace creditscope::indexer {
 namespace {
-constexpr MetricFamily kBackfillsMetric{"creditscope_backfills_total", "Account backfills finished, by outcome (ok, error)"};
+constexpr MetricFamily kBackfillsMetric{"creditscope_backfills_total", "Account backfills finished (one per account), by outcome (ok, error)"};
 constexpr MetricFamily kFollowStepsMetric{"creditscope_follow_steps_total", "Head follower steps that committed new blocks"};
 constexpr MetricFamily kReorgsMetric{"creditscope_reorgs_total", "Reorgs detected and rolled back"};
+constexpr MetricFamily kBackfillsQueuedMetric{"creditscope_backfills_queued", "Accounts waiting for a backfill sweep"};
+constexpr MetricFamily kBackfillsRunningMetric{"creditscope_backfills_running", "Backfill sweeps running"};
 constexpr MetricFamily kFollowErrorsMetric{"creditscope_follow_errors_total", "Head follower steps that failed (retried on the next poll)"};
 }  // namespace
 using Clock = std::chrono::steady_clock;
@@ -36,6 +38,8 @@ std::uint64_t ChainIndexer::head() const {
 }
 
 void ChainIndexer::start() {
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.backfill_workers); ++i)
+    workers_.emplace_back([this] { backfill_worker(); });
   follower_ = std::thread([this] { follower_loop(); });
 }
 
@@ -85,14 +89,22 @@ Result<void> ChainIndexer::load() {
 void ChainIndexer::stop() {
   stopping_ = true;
   wake_.notify_all();
+  {
+    std::lock_guard lock(backfill_mutex_);  // so no worker misses the wake-up between check and wait
+  }
+  backfill_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
-  std::vector<std::thread> threads;
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  workers_.clear();
+  // Accounts still queued get an answer too, so no request waits for a sweep that will not come.
+  std::vector<Address> left;
   {
     std::lock_guard lock(backfill_mutex_);
-    threads.swap(backfill_threads_);
+    left.assign(queue_.begin(), queue_.end());
+    queue_.clear();
   }
-  for (auto& t : threads)
-    if (t.joinable()) t.join();
+  for (const auto& a : left) settle(a, make_error(Errc::kUpstream, "shutting down"));
 }
 
 std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
@@ -101,6 +113,37 @@ std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
   auto it = followed_.find(account);
   if (it == followed_.end()) return std::nullopt;
   return AccountAnswer{it->second.snapshot, head_};
+}
+
+BackfillStatus ChainIndexer::status(const Address& account) {
+  BackfillStatus out;
+  {
+    std::lock_guard lock(state_mutex_);
+    if (followed_.count(account)) {
+      out.state = BackfillStatus::State::kReady;
+      out.from_block = settings_.start_block;
+      out.to_block = out.scanned_through = head_;
+      out.progress = 1;
+      out.eta_s = 0;
+      return out;
+    }
+  }
+  std::lock_guard lock(backfill_mutex_);
+  auto it = progress_.find(account);
+  if (it == progress_.end()) return out;  // unknown: nobody asked for it yet (or its backfill failed)
+  const Progress& p = it->second;
+  out.state = BackfillStatus::State::kBackfilling;
+  out.from_block = p.from;
+  out.to_block = std::max(p.to, p.from);
+  out.scanned_through = p.scanned;
+  if (p.running && p.to >= p.from) {
+    const double total = static_cast<double>(p.to - p.from + 1);
+    const double done = p.scanned >= p.from ? static_cast<double>(p.scanned - p.from + 1) : 0;
+    out.progress = std::clamp(done / total, 0.0, 1.0);
+    const double elapsed = std::chrono::duration<double>(Clock::now() - p.started).count();
+    if (out.progress > 0) out.eta_s = elapsed / out.progress * (1 - out.progress);
+  }
+  return out;
 }
 
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
@@ -134,19 +177,87 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
   auto promise = std::make_shared<std::promise<Result<void>>>();
   std::shared_future<Result<void>> future = promise->get_future().share();
   backfills_[account] = future;
-  backfill_threads_.emplace_back([this, account, promise] {
-    bool answered = false;
-    auto r = run_backfill(account, [&] {
-      promise->set_value(Result<void>{});
-      answered = true;
-    });
-    Metrics::global().inc(kBackfillsMetric, {{"chain", settings_.name}, {"outcome", r ? "ok" : "error"}});
-    if (!r) std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << r.error().message << "\n";
-    // Answered already: the promise holds success, and a failed commit after it has removed this
-    // backfill's entry itself.
-    if (!answered) promise->set_value(std::move(r));
-  });
+  promises_[account] = promise;
+  queue_.push_back(account);
+  last_arrival_ = Clock::now();
+  progress_[account] = Progress{settings_.start_block, 0, settings_.start_block ? settings_.start_block - 1 : 0,
+                                last_arrival_, false};
+  publish_backfill_gauges();
+  backfill_cv_.notify_all();
   return future;
+}
+
+void ChainIndexer::publish_backfill_gauges() {
+  Metrics::global().set(kBackfillsQueuedMetric, {{"chain", settings_.name}}, static_cast<double>(queue_.size()));
+  Metrics::global().set(kBackfillsRunningMetric, {{"chain", settings_.name}}, static_cast<double>(running_));
+}
+
+void ChainIndexer::backfill_worker() {
+  std::unique_lock lock(backfill_mutex_);
+  while (!stopping_) {
+    if (queue_.empty() || gathering_) {
+      backfill_cv_.wait(lock);
+      continue;
+    }
+    // Gather the burst this arrival belongs to, so that accounts asked for together share a sweep.
+    gathering_ = true;
+    const auto first = Clock::now();
+    for (;;) {
+      const auto until = std::min(last_arrival_ + options_.burst_quiet, first + options_.burst_max);
+      if (stopping_ || Clock::now() >= until) break;
+      backfill_cv_.wait_until(lock, until);
+    }
+    std::vector<Address> batch;
+    while (!queue_.empty() && batch.size() < options_.accounts_per_filter) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    gathering_ = false;
+    ++running_;
+    publish_backfill_gauges();
+    backfill_cv_.notify_all();  // another worker may gather what is left
+    lock.unlock();
+    sweep(batch);
+    lock.lock();
+    --running_;
+    publish_backfill_gauges();
+  }
+}
+
+void ChainIndexer::settle(const Address& account, Result<void> result) {
+  std::shared_ptr<std::promise<Result<void>>> promise;
+  {
+    std::lock_guard lock(backfill_mutex_);
+    auto it = promises_.find(account);
+    if (it == promises_.end()) return;  // settled already
+    promise = std::move(it->second);
+    promises_.erase(it);
+    progress_.erase(account);
+  }
+  Metrics::global().inc(kBackfillsMetric, {{"chain", settings_.name}, {"outcome", result ? "ok" : "error"}});
+  if (!result)
+    std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << result.error().message << "\n";
+  promise->set_value(std::move(result));
+}
+
+void ChainIndexer::sweep(const std::vector<Address>& accounts) {
+  const std::string& chain = settings_.name;
+  const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
+  // Accounts share a sweep only when their stored history ends at the same block (new accounts
+  // all do; resumed ones may not).
+  std::map<std::uint64_t, std::vector<Address>> groups;
+  for (const auto& a : accounts) {
+    auto added = store_.add_account(chain, a, before_start);
+    auto stored = added ? store_.account(chain, a) : Result<std::optional<store::StoredAccount>>(added.error());
+    if (!stored) settle(a, stored.error());
+    else if (!*stored) settle(a, make_error(Errc::kInternal, "account vanished from the store"));
+    else groups[(*stored)->synced_through].push_back(a);
+  }
+  for (const auto& [_, group] : groups) {
+    auto r = run_backfill(group, [&](const Address& a) { settle(a, Result<void>{}); });
+    // Accounts answered already hold success; a failed commit after that removed them itself.
+    for (const auto& a : group) settle(a, r);
+  }
 }
 
 Result<std::vector<TokenTransfer>> ChainIndexer::fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
@@ -229,23 +340,41 @@ std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Addres
   return snap;
 }
 
-Result<void> ChainIndexer::run_backfill(Address account, const std::function<void()>& answerable) {
+Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
+                                       const std::function<void(const Address&)>& answerable) {
   const std::string& chain = settings_.name;
   const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
-  if (auto r = store_.add_account(chain, account, before_start); !r) return r;
+  const std::set<Address> members(group.begin(), group.end());
+  // A log names at most two accounts of the group: each of them gets it (a self-transfer once).
+  auto split = [&](const std::vector<TokenTransfer>& transfers, std::map<Address, std::vector<TokenTransfer>>& into) {
+    for (const auto& t : transfers) {
+      if (members.count(t.to)) into[t.to].push_back(t);
+      if (members.count(t.from) && t.from != t.to) into[t.from].push_back(t);
+    }
+  };
   // The transfers this run committed, so that the last step need not read them back from the
   // store. Unknown when an earlier run made progress, or once a rollback may have removed some.
-  std::optional<std::vector<TokenTransfer>> committed;
-  if (auto stored = store_.account(chain, account); stored && *stored && (*stored)->synced_through == before_start)
+  std::optional<std::map<Address, std::vector<TokenTransfer>>> committed;
+  if (auto stored = store_.account(chain, group.front()); stored && *stored && (*stored)->synced_through == before_start)
     committed.emplace();
   std::uint64_t start_epoch;
   {
     std::lock_guard sync(sync_mutex_);
     start_epoch = reorg_epoch_;
   }
+  auto commit_progress = [&](std::uint64_t through, std::vector<TokenTransfer>& transfers) -> Result<void> {
+    store::SyncStep step;
+    step.accounts = group;
+    step.synced_through = through;
+    step.transfers = transfers;
+    if (auto r = store_.commit(chain, step); !r) return r;
+    if (committed) split(transfers, *committed);
+    transfers.clear();
+    return {};
+  };
   for (;;) {
     if (stopping_) return make_error(Errc::kUpstream, "shutting down");
-    auto stored = store_.account(chain, account);
+    auto stored = store_.account(chain, group.front());
     if (!stored) return stored.error();
     if (!*stored) return make_error(Errc::kInternal, "account vanished from the store");
     const std::uint64_t cur = (*stored)->synced_through;
@@ -263,14 +392,43 @@ Result<void> ChainIndexer::run_backfill(Address account, const std::function<voi
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    std::vector<TokenTransfer> fetched;
-    std::uint64_t through = cur;
+    {
+      std::lock_guard lock(backfill_mutex_);
+      for (const auto& a : group) {
+        auto& p = progress_[a];
+        if (!p.running) p = Progress{cur + 1, head, cur, Clock::now(), true};
+        p.to = head;
+      }
+    }
+    std::vector<TokenTransfer> tail;  // scanned, not yet committed; ascending
+    std::uint64_t through = cur, last_commit = cur;
+    bool restart = false;
     if (cur < head) {
-      // Bulk of the history, outside the lock so the follower keeps going.
-      through = std::min(head, cur + options_.backfill_commit_blocks);
-      auto transfers = fetch_range({account}, cur + 1, through);
-      if (!transfers) return transfers.error();
-      fetched = std::move(*transfers);
+      // The bulk of the history, outside the locks so the follower keeps going. Commits follow the
+      // scan's in-order progress; they never cut the scan's ranges.
+      chain::ScanOptions scan;
+      scan.on_progress = [&](std::uint64_t t, std::vector<TokenTransfer>& chunk) -> Result<void> {
+        if (auto r = chain::fill_block_timestamps(*rpc_, chunk); !r) return r;
+        tail.insert(tail.end(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
+        through = t;
+        {
+          std::lock_guard lock(backfill_mutex_);
+          for (const auto& a : group) progress_[a].scanned = t;
+        }
+        if (t >= head || t - last_commit < options_.backfill_commit_blocks) return {};
+        std::lock_guard sync(sync_mutex_);
+        if (reorg_epoch_ != epoch) {
+          restart = true;  // scanned across a rollback: scan again from what the store holds
+          return make_error(Errc::kUpstream, "reorg during backfill");
+        }
+        last_commit = t;
+        return commit_progress(t, tail);
+      };
+      auto scanned = chain::fetch_transfer_logs(*rpc_, group, cur + 1, head, tuner_, scan);
+      if (!scanned) {
+        if (restart) continue;
+        return scanned.error();
+      }
     }
     std::lock_guard sync(sync_mutex_);
     if (reorg_epoch_ != epoch) continue;  // fetched across a rollback: fetch again
@@ -280,52 +438,54 @@ Result<void> ChainIndexer::run_backfill(Address account, const std::function<voi
       target = head_;
     }
     if (through < target) {
-      // More to go (or the follower moved on meanwhile): make this step durable and fetch the next.
-      store::SyncStep step;
-      step.accounts = {account};
-      step.synced_through = through;
-      step.transfers = std::move(fetched);
-      if (auto r = store_.commit(chain, step); !r) return r;
-      if (committed) committed->insert(committed->end(), std::make_move_iterator(step.transfers.begin()),
-                                       std::make_move_iterator(step.transfers.end()));
+      // The follower moved on meanwhile: make this durable and scan the rest.
+      if (auto r = commit_progress(through, tail); !r) return r;
       continue;
     }
     // Caught up with the follower's head: join the followed set under the lock, so no follower step
     // can slip in, in one commit with the last range, the token reads and the balances.
-    std::vector<TokenTransfer> all;
+    std::map<Address, std::vector<TokenTransfer>> all;
     if (committed && reorg_epoch_ == start_epoch) {
       all = std::move(*committed);
     } else {
-      auto from_store = store_.transfers(chain, account);
-      if (!from_store) return from_store.error();
-      all = std::move(*from_store);
+      for (const auto& a : group) {
+        auto from_store = store_.transfers(chain, a);
+        if (!from_store) return from_store.error();
+        all[a] = std::move(*from_store);
+      }
     }
-    all.insert(all.end(), fetched.begin(), fetched.end());
+    split(tail, all);
     std::set<std::pair<Address, Address>> pairs;
-    for (const auto& t : all) pairs.insert({account, t.token});
+    for (const auto& [a, transfers] : all)
+      for (const auto& t : transfers) pairs.insert({a, t.token});
     store::SyncStep step;
-    step.accounts = {account};
+    step.accounts = group;
     step.synced_through = through;
-    step.transfers = std::move(fetched);
+    step.transfers = std::move(tail);
     if (auto r = read_tokens_and_balances(pairs, through, step); !r) return r;
     {
       std::lock_guard lock(state_mutex_);
       for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
     }
-    // The answer is complete and correct now; waiting requests need not wait for the disk. The
+    // The answers are complete and correct now; waiting requests need not wait for the disk. The
     // follower waits (sync_mutex_), so nothing is followed that the store does not hold once the
-    // commit is done. If the commit fails the account is dropped again and the next request
+    // commit is done. If the commit fails the accounts are dropped again and the next request
     // backfills afresh.
-    install_account(account, std::move(all), step.balances);
-    answerable();
+    for (const auto& a : group) {
+      std::vector<store::StoredBalance> balances;
+      for (const auto& b : step.balances)
+        if (b.account == a) balances.push_back(b);
+      install_account(a, std::move(all[a]), balances);
+      answerable(a);
+    }
     if (auto r = store_.commit(chain, step); !r) {
       {
-        // First forget this backfill: a request that finds the account gone starts a fresh one.
+        // First forget these backfills: a request that finds an account gone starts a fresh one.
         std::lock_guard lock(backfill_mutex_);
-        backfills_.erase(account);
+        for (const auto& a : group) backfills_.erase(a);
       }
       std::lock_guard lock(state_mutex_);
-      followed_.erase(account);
+      for (const auto& a : group) followed_.erase(a);
       return r;
     }
     return {};

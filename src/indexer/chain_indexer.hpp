@@ -1,10 +1,15 @@
 #pragma once
 // The persistent transfer index of one chain: backfills accounts on first request, follows the
 // head, handles reorgs, and answers warm requests from memory without any RPC.
+//
+// Backfills run on a pool of backfill_workers threads. Accounts queued together share one sweep
+// (one log scan with topic OR-lists); a sweep commits its progress every backfill_commit_blocks
+// from the scan's in-order progress, so how it commits never changes which eth_getLogs it makes.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -32,6 +37,11 @@ struct IndexerOptions {
   std::size_t accounts_per_filter = 500;           // addresses per eth_getLogs topic list
   std::uint64_t backfill_commit_blocks = 200000;   // backfill progress is committed at least this often
   std::uint64_t max_follow_step = 20000;           // blocks per follower step when catching up
+  std::size_t backfill_workers = 4;                // backfill sweeps running at once
+  // New accounts arriving together share one sweep: a sweep starts once arrivals pause for
+  // burst_quiet, or burst_max after the first of them.
+  std::chrono::milliseconds burst_quiet{15};
+  std::chrono::milliseconds burst_max{200};
 };
 
 /// REQUIRES: the store outlives the indexer. Thread-safe.
@@ -52,6 +62,7 @@ class ChainIndexer final : public AccountSource {
   /// backfill (shared by concurrent callers); past it kBackfilling while the backfill goes on.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
   std::optional<AccountAnswer> peek(const Address& credit_account) override;
+  BackfillStatus status(const Address& credit_account) override;
 
   /// The block the index is synced through (0 before the first follower step).
   std::uint64_t head() const;
@@ -68,9 +79,15 @@ class ChainIndexer final : public AccountSource {
   Result<bool> follow_once();  // true if more blocks are waiting
   // REQUIRES: sync_mutex_ held. Finds the fork point from the stored hashes and rolls back to it.
   Result<void> handle_reorg();
-  // Backfills account and makes it followed. Calls answerable() once its snapshot can be served,
-  // which is before the last commit is on disk.
-  Result<void> run_backfill(Address account, const std::function<void()>& answerable);
+  void backfill_worker();
+  // Registers the accounts, groups them by how far their history is stored and backfills each
+  // group in one sweep; settles every account's promise.
+  void sweep(const std::vector<Address>& accounts);
+  // Backfills accounts whose stored history ends at the same block, in one sweep, and makes them
+  // followed. Calls answerable(a) once a's snapshot can be served, before the last commit is on disk.
+  Result<void> run_backfill(const std::vector<Address>& accounts, const std::function<void(const Address&)>& answerable);
+  void settle(const Address& account, Result<void> result);  // REQUIRES: backfill_mutex_ not held
+  void publish_backfill_gauges();                              // REQUIRES: backfill_mutex_ held
   Result<std::vector<TokenTransfer>> fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
                                                  std::uint64_t to);
   // REQUIRES: sync_mutex_ held. Reads metadata of unseen tokens and the given balances at block.
@@ -105,9 +122,22 @@ class ChainIndexer final : public AccountSource {
   std::chrono::steady_clock::time_point last_full_refresh_;  // guarded by sync_mutex_
   std::uint64_t reorg_epoch_ = 0;                            // guarded by sync_mutex_
 
+  struct Progress {
+    std::uint64_t from = 0, to = 0, scanned = 0;
+    std::chrono::steady_clock::time_point started{};
+    bool running = false;
+  };
+  // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either.
   std::mutex backfill_mutex_;
-  std::map<Address, std::shared_future<Result<void>>> backfills_;  // guarded by backfill_mutex_
-  std::vector<std::thread> backfill_threads_;                      // guarded by backfill_mutex_
+  std::condition_variable backfill_cv_;
+  std::map<Address, std::shared_future<Result<void>>> backfills_;                  // guarded by backfill_mutex_
+  std::map<Address, std::shared_ptr<std::promise<Result<void>>>> promises_;        // unsettled; guarded by backfill_mutex_
+  std::deque<Address> queue_;                                                      // guarded by backfill_mutex_
+  std::map<Address, Progress> progress_;                                           // guarded by backfill_mutex_
+  bool gathering_ = false;  // a worker is gathering a burst from queue_; guarded by backfill_mutex_
+  std::size_t running_ = 0;                                                        // guarded by backfill_mutex_
+  std::chrono::steady_clock::time_point last_arrival_{};                           // guarded by backfill_mutex_
+  std::vector<std::thread> workers_;  // started by start(), joined by stop()
 
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;

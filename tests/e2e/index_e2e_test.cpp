@@ -207,7 +207,8 @@ TEST_F(IndexE2E, AnswerBeforeTheLastCommitIsTakenBackIfTheCommitFails) {
 }
 
 TEST_F(IndexE2E, KillNineMidBackfillAndMidFollowLosesNothing) {
-  // A longer history, committed one block at a time, so the kill lands inside the backfill.
+  // A longer history, scanned five blocks a request and committed after each, so the kill lands
+  // inside the backfill.
   for (int i = 0; i < 150; ++i) {
     must(h.chain().send(funder, tokens[i % 3], transfer_call(account, 1000 + i)), "history");
     must(h.chain().mine(4), "spread the history");
@@ -217,6 +218,9 @@ TEST_F(IndexE2E, KillNineMidBackfillAndMidFollowLosesNothing) {
   const unsigned short port = devnet::free_port();
   cfg.server.listen = "127.0.0.1:" + std::to_string(port);
   cfg.chains[0].indexer.backfill_commit_blocks = 1;
+  cfg.chains[0].settings.logs_max_span = 5;
+  cfg.chains[0].settings.rpc_max_batch = 3;
+  cfg.chains[0].settings.max_in_flight = 1;
   const std::string config_path = d.file("config.toml");
   std::ofstream(config_path) << h.toml(cfg);
 
