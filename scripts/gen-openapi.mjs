@@ -31,10 +31,52 @@ op.responses['200'].headers = {
   'X-Block-Number': { description: 'The block the answer describes', schema: { type: 'integer' } },
 };
 op.responses['401'] = { ...detail, description: 'Invalid or missing API key' };
+const statusProperties = {
+  credit_account_address: { type: 'string', title: 'Credit Account Address' },
+  state: { type: 'string', enum: ['backfilling', 'ready', 'unknown'], title: 'State' },
+  from_block: { type: 'integer', minimum: 0, title: 'First block the backfill covers' },
+  to_block: { type: 'integer', minimum: 0, title: 'Head the backfill brings the account to' },
+  scanned_through: { type: 'integer', minimum: 0, title: 'Every block up to this one is scanned' },
+  progress: { type: 'number', minimum: 0, maximum: 1, title: 'Progress' },
+  eta_s: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }], title: 'Estimated seconds left' },
+};
+const statusRequired = Object.keys(statusProperties);
+spec.components.schemas.CreditStatusResponse = {
+  type: 'object',
+  properties: statusProperties,
+  required: statusRequired,
+  additionalProperties: false,
+  title: 'CreditStatusResponse',
+  description: "Where the credit account's history backfill stands.",
+};
+spec.components.schemas.UnavailableError = {
+  type: 'object',
+  properties: { detail: { type: 'string' }, ...statusProperties },
+  required: ['detail'],
+  title: 'UnavailableError',
+  description: 'A 503. While the account backfills (its first request), the status fields are present too.',
+};
 op.responses['503'] = {
-  ...detail,
-  description: 'Chain not configured, or its RPC nodes failing; see Retry-After',
+  description: 'Chain not configured, its RPC nodes failing, or the account still backfilling; see Retry-After',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/UnavailableError' } } },
   headers: { 'Retry-After': { schema: { type: 'integer' } } },
+};
+spec.paths['/v2/credit/status'] = {
+  get: {
+    tags: ['Credit'],
+    summary: "Where a credit account's history backfill stands",
+    operationId: 'v2_credit_status',
+    parameters: op.parameters,
+    responses: {
+      '200': {
+        description: 'Successful Response',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/CreditStatusResponse' } } },
+      },
+      '401': op.responses['401'],
+      '422': op.responses['422'],
+      '503': { ...detail, description: 'Chain not configured, or its RPC nodes failing; see Retry-After' },
+    },
+  },
 };
 const plain = (summary, type) => ({
   get: { summary, security: [], responses: { '200': { description: 'OK', content: { [type]: {} } } } },

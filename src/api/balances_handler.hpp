@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "api/http_types.hpp"
 #include "chain/credit_account.hpp"
@@ -34,7 +35,21 @@ class BalancesHandler {
   /// 422, an unconfigured chain), else nullopt: then call handle() off the network threads.
   std::optional<ApiResponse> try_fast(const ApiRequest& request) const;
 
+  /// GET /v2/credit/status: where the account's backfill stands, with the same validation (422)
+  /// and chain checks (503) as handle(). May block on the first derivation of a chain.
+  ApiResponse status(const ApiRequest& request) const;
+
  private:
+  struct Resolved {
+    const ChainBackend* backend;
+    std::string chain;
+    Address account;
+  };
+  // Validation, the chain and the credit account, shared by the routes: the response when the
+  // request ends there (422, 503), else what it asks about. REQUIRES: a ScopedDeadline in force.
+  std::variant<ApiResponse, Resolved> resolve(const ApiRequest& request) const;
+  ApiResponse failure(const std::string& chain, const Error& error) const;
+
   const std::map<std::string, ChainBackend> chains_;  // constant after construction
   const std::chrono::milliseconds deadline_;
 };

@@ -57,6 +57,7 @@ Service::Service(const AppConfig& config) {
   std::vector<api::Route> routes;
   routes.push_back({"/v2/credit/balances", [this](const api::ApiRequest& r) { return balances_->handle(r); }, true, true,
                     [this](const api::ApiRequest& r) { return balances_->try_fast(r); }});
+  routes.push_back({"/v2/credit/status", [this](const api::ApiRequest& r) { return balances_->status(r); }, true, true});
   routes.push_back({"/openapi.json", json_route(api::kOpenApiJson), false, false});
   routes.push_back({"/healthz", json_route(R"({"status":"ok"})"), false, false});
   routes.push_back({"/readyz", [this](const api::ApiRequest&) { return readyz(); }, false, false});

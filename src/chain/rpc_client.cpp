@@ -22,6 +22,9 @@ constexpr MetricFamily kRpcHttpRequestsMetric{"creditscope_rpc_http_requests_tot
 
 namespace {
 thread_local std::optional<std::chrono::steady_clock::time_point> t_deadline;
+// The span over which calls are counted against a rate. A little over a second: a request's
+// arrival at the provider lags its departure, and a window of exactly one second drew 429s.
+constexpr auto kWindow = std::chrono::milliseconds(1050);
 }
 
 ScopedDeadline::ScopedDeadline(std::chrono::steady_clock::time_point deadline) : previous_(t_deadline) {
@@ -69,12 +72,12 @@ std::vector<std::size_t> HttpRpcClient::preferred_urls() {
   return {};
 }
 
-std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avoid, std::size_t calls) {
+std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avoid, std::size_t calls,
+                                                  std::optional<std::size_t> only) {
   using Clock = std::chrono::steady_clock;
-  constexpr auto kWindow = std::chrono::seconds(1);
   const auto deadline = ScopedDeadline::current();
   for (;;) {
-    auto candidates = preferred_urls();
+    auto candidates = only ? std::vector<std::size_t>{*only} : preferred_urls();
     if (candidates.empty()) return urls_.size();
     std::unique_lock lock(budget_mutex_);
     const auto now = Clock::now();
@@ -108,6 +111,16 @@ std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avo
   }
 }
 
+std::size_t HttpRpcClient::max_batch() const {
+  // A request carries at most half a second of the (known or learned) rate, so it fits a budget.
+  std::lock_guard lock(budget_mutex_);
+  double rate = 0;
+  for (const auto& b : budgets_)
+    if (b.rate > 0) rate = rate > 0 ? std::min(rate, b.rate) : b.rate;
+  if (rate <= 0) return chunk_size_;
+  return std::clamp<std::size_t>(static_cast<std::size_t>(rate / 2), 1, chunk_size_);
+}
+
 void HttpRpcClient::release(std::size_t url, bool rate_limited, std::optional<std::chrono::seconds> retry_after) {
   {
     std::lock_guard lock(budget_mutex_);
@@ -118,12 +131,15 @@ void HttpRpcClient::release(std::size_t url, bool rate_limited, std::optional<st
       b.paused_until = now + std::min<std::chrono::steady_clock::duration>(retry_after.value_or(std::chrono::seconds(1)),
                                                                             std::chrono::seconds(30));
       if (options_.max_rps <= 0) {
-        // Multiplicative decrease: half of what this URL took in the last second.
+        // Multiplicative decrease: half of what was sent to this URL in the last second, then half
+        // of the learned rate.
         std::size_t window = 0;
         for (const auto& e : b.sent)
-          if (now - e.first < std::chrono::seconds(1)) window += e.second;
-        const double cut = std::max(5.0, 0.5 * static_cast<double>(window));
-        if (b.rate == 0 || cut < b.rate) b.rate = cut;
+          if (now - e.first < kWindow) window += e.second;
+        // Concurrent requests see the same 429s: cut once per window.
+        if (b.rate == 0) b.rate = std::max(5.0, 0.5 * static_cast<double>(window));
+        else if (now - b.last_cut >= kWindow) b.rate = std::max(5.0, 0.5 * b.rate);
+        b.last_cut = now;
         b.raise = std::max(1.0, 0.05 * b.rate);
         b.last_raise = b.paused_until;
       }
@@ -148,10 +164,14 @@ void HttpRpcClient::check_health() {
   // Outside the lock: these are network calls.
   std::vector<std::optional<std::uint64_t>> chain_ids(urls_.size()), heads(urls_.size());
   for (std::size_t i = 0; i < urls_.size(); ++i) {
+    // Within the URL's budget like any other request: providers count these calls too.
+    auto slot = acquire(std::nullopt, 2, i);
+    if (!slot) continue;
     auto res = http_post(urls_[i],
                          R"([{"jsonrpc":"2.0","id":0,"method":"eth_chainId","params":[]},)"
                          R"({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}])",
                          HttpOptions{options_.timeout});
+    release(i, res && res->status == 429, res ? res->retry_after : std::nullopt);
     if (!res || res->status != 200) continue;
     boost::system::error_code ec;
     auto doc = json::parse(res->body, ec);
@@ -205,11 +225,15 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::batch(const std::vector<
   check_health();
   std::vector<Result<json::value>> out;
   out.reserve(requests.size());
-  for (std::size_t begin = 0; begin < requests.size(); begin += chunk_size_) {
-    std::size_t end = std::min(requests.size(), begin + chunk_size_);
-    auto chunk = send_chunk(requests, begin, end);
+  for (std::size_t begin = 0; begin < requests.size();) {
+    // The limit is read per chunk: a 429 can lower it, and then the rest goes in smaller chunks.
+    const std::size_t end = std::min(requests.size(), begin + max_batch());
+    bool resplit = false;
+    auto chunk = send_chunk(requests, begin, end, resplit);
+    if (resplit) continue;
     if (!chunk) return chunk.error();
     for (auto& r : *chunk) out.push_back(std::move(r));
+    begin = end;
   }
   return out;
 }
@@ -242,7 +266,7 @@ Result<json::value> parse_item(json::object& item) {
 }  // namespace
 
 Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::vector<RpcRequest>& requests,
-                                                                   std::size_t begin, std::size_t end) {
+                                                                   std::size_t begin, std::size_t end, bool& resplit) {
   auto& metrics = Metrics::global();
   const bool single = end - begin == 1;
   json::array body;
@@ -302,6 +326,10 @@ Result<std::vector<Result<json::value>>> HttpRpcClient::send_chunk(const std::ve
       // work (backfills) waits them out, within reason.
       if (deadline) ++attempt;
       if (++throttled > 50) return last;
+      if (end - begin > max_batch()) {  // larger than the rate now allows: the caller splits it
+        resplit = true;
+        return last;
+      }
       failed_url.reset();
       continue;
     }

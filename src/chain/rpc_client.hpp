@@ -86,11 +86,13 @@ class HttpRpcClient final : public RpcClient {
   explicit HttpRpcClient(RpcOptions options);
   Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) override;
   std::size_t parallelism() const override { return urls_.size() * options_.max_in_flight; }
-  std::size_t max_batch() const override { return chunk_size_; }
+  std::size_t max_batch() const override;
 
  private:
+  // resplit: set when a 429 showed the chunk is larger than the URL's rate allows; nothing was
+  // taken from it, and the caller sends it again in smaller chunks.
   Result<std::vector<Result<json::value>>> send_chunk(const std::vector<RpcRequest>& requests,
-                                                      std::size_t begin, std::size_t end);
+                                                      std::size_t begin, std::size_t end, bool& resplit);
   // The URLs worth trying now: the healthy ones, else lagging ones with a closed breaker, else any
   // on the right chain; never one on another chain (empty when that is all there is).
   std::vector<std::size_t> preferred_urls();
@@ -117,7 +119,9 @@ class HttpRpcClient final : public RpcClient {
   // Waits until one of preferred_urls() can take `calls` now (avoid only when no other can),
   // claims a slot there and returns its index; urls_.size() when no URL serves the chain,
   // nullopt when the thread's deadline passes first.
-  std::optional<std::size_t> acquire(std::optional<std::size_t> avoid, std::size_t calls);
+  // only: that URL and no other (health checks).
+  std::optional<std::size_t> acquire(std::optional<std::size_t> avoid, std::size_t calls,
+                                     std::optional<std::size_t> only = std::nullopt);
   void release(std::size_t url, bool rate_limited, std::optional<std::chrono::seconds> retry_after);
 
   struct Budget {
@@ -125,10 +129,10 @@ class HttpRpcClient final : public RpcClient {
     std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> sent;  // the last second's requests
     double rate = 0;       // learned calls/s after a 429; 0: none learned
     double raise = 0;      // added back per second
-    std::chrono::steady_clock::time_point paused_until{}, last_raise{};
+    std::chrono::steady_clock::time_point paused_until{}, last_raise{}, last_cut{};
   };
   std::size_t chunk_size_;  // constant after construction
-  std::mutex budget_mutex_;
+  mutable std::mutex budget_mutex_;
   std::condition_variable budget_cv_;
   std::vector<Budget> budgets_;  // one per URL; guarded by budget_mutex_
   std::size_t rotation_ = 0;     // where the next search starts, so equal URLs alternate; guarded by budget_mutex_

@@ -169,7 +169,9 @@ class LogScan {
         ranges.push_back(cut(plan.span));
         probe_in_flight_ = true;
       } else {
-        while (ranges.size() < ranges_per_request_ && !pending_.empty()) ranges.push_back(cut(plan.span));
+        // The batch limit can shrink while scanning (a rate learned from 429s), and after a 413.
+        const std::size_t per_request = std::min(ranges_per_request_, std::max<std::size_t>(1, (rpc_.max_batch() - 1) / 2));
+        while (ranges.size() < per_request && !pending_.empty()) ranges.push_back(cut(plan.span));
       }
       ++in_flight_;
       // More waiting than this request carries: let another thread send it meanwhile.

@@ -18,6 +18,7 @@
 
 #include "chain/http_client.hpp"
 #include "core/hex.hpp"
+#include "loopback_server.hpp"
 
 namespace creditscope::e2e {
 
@@ -29,28 +30,9 @@ class FaultProxy {
   };
 
   explicit FaultProxy(const std::string& upstream)
-      : upstream_(*chain::parse_url(upstream)), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
-    acceptor_thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~FaultProxy() {
-    stopping_ = true;
-    boost::system::error_code ec;
-    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept()
-    acceptor_.close(ec);
-    ioc_.stop();
-    if (acceptor_thread_.joinable()) acceptor_thread_.join();
-    std::vector<std::thread> sessions;
-    {
-      // Wake sessions blocked reading an idle keep-alive connection.
-      std::lock_guard lock(mutex_);
-      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-      sessions.swap(sessions_);
-    }
-    for (auto& t : sessions)
-      if (t.joinable()) t.join();
-  }
+      : upstream_(*chain::parse_url(upstream)), server_([this](tcp::socket s) { session(std::move(s)); }) {}
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  std::string url() const { return server_.url(); }
 
   /// From now on every `every`-th request gets `fault` (1: all of them); range faults only hit
   /// eth_getLogs requests spanning more than max_span blocks.
@@ -64,27 +46,6 @@ class FaultProxy {
 
  private:
   using tcp = boost::asio::ip::tcp;
-
-  void accept_loop() {
-    while (!stopping_) {
-      boost::system::error_code ec;
-      tcp::socket socket(ioc_);
-      acceptor_.accept(socket, ec);
-      if (ec) return;
-      std::lock_guard lock(mutex_);
-      const int fd = socket.native_handle();
-      open_fds_.insert(fd);
-      sessions_.emplace_back([this, fd, s = std::move(socket)]() mutable {
-        try {
-          session(std::move(s));
-        } catch (const std::exception& e) {
-          std::cerr << "fault proxy session failed: " << e.what() << "\n";
-        }
-        std::lock_guard l(mutex_);
-        open_fds_.erase(fd);
-      });
-    }
-  }
 
   static bool spans_too_much(const boost::json::value& call, std::uint64_t max_span) {
     if (!call.is_object() || call.as_object().if_contains("method") == nullptr ||
@@ -235,18 +196,12 @@ class FaultProxy {
   }
 
   const chain::Url upstream_;
-  boost::asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread acceptor_thread_;
-  std::mutex mutex_;
-  std::vector<std::thread> sessions_;  // guarded by mutex_
-  std::set<int> open_fds_;             // guarded by mutex_
-  std::atomic<bool> stopping_{false};
   std::atomic<Fault> fault_{Fault::kNone};
   std::atomic<int> every_{1};
   std::atomic<std::uint64_t> max_span_{5};
   std::atomic<int> counter_{0};
   std::atomic<int> injected_{0};
+  LoopbackServer server_;  // last: its sessions use the members above
 };
 
 }  // namespace creditscope::e2e

@@ -207,14 +207,17 @@ class ServerProcess {
   unsigned short port_;
 };
 
-/// Runs the spec validator (Ajv) on body; returns its output, empty when valid.
-inline std::string schema_errors(const std::string& body, const std::string& schema = "CreditBalancesResponse") {
+/// Runs the spec validator (Ajv) on body against a schema of the seed's spec (or of another
+/// description, relative to the source tree, such as src/api/openapi.json); returns its output,
+/// empty when valid.
+inline std::string schema_errors(const std::string& body, const std::string& schema = "CreditBalancesResponse",
+                                 const std::string& spec = "spec/credit-balances.openapi.yaml") {
   char path[] = "/tmp/creditscope-body-XXXXXX";
   int fd = mkstemp(path);
   ::close(fd);
   std::ofstream(path) << body;
   std::string cmd = std::string("node ") + CREDITSCOPE_SOURCE_DIR + "/tools/validate-response.mjs " +
-                    CREDITSCOPE_SOURCE_DIR + "/spec/credit-balances.openapi.yaml " + schema + " " + path +
+                    CREDITSCOPE_SOURCE_DIR + "/" + spec + " " + schema + " " + path +
                     " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
