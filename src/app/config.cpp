@@ -126,6 +126,10 @@ class Parser {
       switch (key->type) {
         case ValueType::kString: table->insert_or_assign(leaf, value); break;
         case ValueType::kInteger: {
+          if (!key->word.empty() && value == key->word) {
+            table->insert_or_assign(leaf, value);
+            break;
+          }
           std::int64_t n = 0;
           auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
           if (value.empty() || ec != std::errc{} || end != value.data() + value.size())
@@ -245,7 +249,13 @@ class Parser {
         value = node->as_string()->get();
         break;
       case ValueType::kInteger: {
-        if (!node->is_integer()) return fail(name_of(dotted) + " must be an integer (got " + describe(*node) + ")");
+        if (!key.word.empty() && node->is_string() && node->as_string()->get() == key.word) {
+          value = std::string(key.word);
+          break;
+        }
+        if (!node->is_integer())
+          return fail(name_of(dotted) + " must be an integer" + (key.word.empty() ? "" : " or \"" + std::string(key.word) + "\"") +
+                      " (got " + describe(*node) + ")");
         std::int64_t n = node->as_integer()->get();
         if (n < key.min || n > key.max) {
           std::string range = key.max == std::numeric_limits<std::int64_t>::max()

@@ -110,8 +110,15 @@ const ConfigKey kKeys[] = {
        t.chain->settings.rpc_urls = list(v);
        return {};
      }},
-    {"chains.<chain>.start_block", ValueType::kInteger, "0", "first block that can hold account activity", false, 0,
-     std::numeric_limits<std::int64_t>::max(), "", CS_SET(t.chain->settings.start_block = static_cast<std::uint64_t>(num(v)))},
+    {"chains.<chain>.start_block", ValueType::kInteger, "0",
+     "first block that can hold account activity; \"factory\" = the proxy_factory's deployment block (found once)",
+     false, 0, std::numeric_limits<std::int64_t>::max(), "",
+     [](ConfigTarget& t, const ConfigValue& v) -> std::string {
+       t.chain->settings.start_block_factory = std::holds_alternative<std::string>(v);
+       t.chain->settings.start_block = t.chain->settings.start_block_factory ? 0 : static_cast<std::uint64_t>(num(v));
+       return {};
+     },
+     "factory"},
     {"chains.<chain>.multicall3", ValueType::kString, R"("")",
      "Multicall3 address for batched reads; empty = eth_call batches", false, 0, 0, "",
      [](ConfigTarget& t, const ConfigValue& v) { return set_optional_address(t.chain->settings.multicall3, v); }},
@@ -257,6 +264,7 @@ std::string config_keys_markdown() {
   out << "| key | type | default | what it does |\n| --- | --- | --- | --- |\n";
   for (const auto& k : kKeys) {
     out << "| `" << k.path << "` | " << type_name(k.type);
+    if (!k.word.empty()) out << " or `\"" << k.word << "\"`";
     if (k.type == ValueType::kInteger && k.min != std::numeric_limits<std::int64_t>::min()) {
       out << ", " << k.min;
       if (k.max != std::numeric_limits<std::int64_t>::max()) out << ".." << k.max;

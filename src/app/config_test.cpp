@@ -156,6 +156,25 @@ TEST(ConfigMistakes, TopLevelKeysWrongTypesAndMisplacedKeys) {
             "t.toml: chains.base.prices[1].token lists a token already listed at chains.base.prices[0]");
 }
 
+TEST(Config, StartBlockTakesANumberOrFactory) {
+  auto factory = parse_config(std::string(kToml).replace(std::string(kToml).find("start_block = 5"), 15,
+                                                         "start_block = \"factory\""),
+                              "t.toml", {});
+  ASSERT_TRUE(factory) << factory.error().message;
+  EXPECT_TRUE(factory->chains[0].settings.start_block_factory);
+  auto from_env = parse_config(kToml, "t.toml", {{"CREDITSCOPE_CHAINS_BASE_START_BLOCK", "factory"}});
+  ASSERT_TRUE(from_env) << from_env.error().message;
+  EXPECT_TRUE(from_env->chains[0].settings.start_block_factory);
+  auto number = parse_config(kToml, "t.toml", {});
+  EXPECT_FALSE(number->chains[0].settings.start_block_factory);
+  EXPECT_EQ(number->chains[0].settings.start_block, 5u);
+  auto typo = parse_config(std::string(kToml).replace(std::string(kToml).find("start_block = 5"), 15,
+                                                      "start_block = \"fctory\""),
+                           "t.toml", {});
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(typo.error().message, "t.toml: chains.base.start_block must be an integer or \"factory\" (got string \"fctory\")");
+}
+
 TEST(Config, DefaultsComeFromTheKeyTable) {
   auto cfg = parse_config(kToml, "t.toml", {});
   ASSERT_TRUE(cfg) << cfg.error().message;

@@ -16,6 +16,7 @@ struct ChainSettings {
   std::uint64_t chain_id = 0;
   std::vector<std::string> rpc_urls;
   std::uint64_t start_block = 0;          // first block that can hold account activity
+  bool start_block_factory = false;       // start_block = "factory": the proxy_factory's deployment block
   std::optional<Address> multicall3;      // none: contract reads fall back to eth_call batches
   CreditAccountParams credit_account;
   std::uint64_t logs_initial_span = 0;    // eth_getLogs blocks per request to start with; 0: whole range

@@ -5,6 +5,7 @@
 #include "chain/abi.hpp"
 #include "chain/blocks.hpp"
 #include "chain/contract_calls.hpp"
+#include "chain/deployment_block.hpp"
 #include "chain/token_metadata.hpp"
 #include "core/hex.hpp"
 #include "core/keccak.hpp"
@@ -65,6 +66,15 @@ Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSett
 LiveAccountSource::LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc)
     : settings_(settings), rpc_(std::move(rpc)), tuner_(settings.logs_initial_span, settings.logs_max_span) {}
 
+Result<std::uint64_t> LiveAccountSource::start_block(std::uint64_t head) {
+  if (!settings_.start_block_factory) return settings_.start_block;
+  if (auto known = factory_block_.load(); known >= 0) return static_cast<std::uint64_t>(known);
+  auto found = find_deployment_block(*rpc_, settings_.credit_account.proxy_factory, head);
+  if (!found) return found.error();
+  factory_block_ = static_cast<std::int64_t>(*found);
+  return *found;
+}
+
 Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account) {
   auto block_num = fetch_head(*rpc_);
   if (!block_num) return block_num.error();
@@ -72,8 +82,10 @@ Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account)
   auto snap = std::make_shared<AccountSnapshot>();
   snap->credit_account = credit_account;
   snap->snapshot_block = *block_num;
-  if (settings_.start_block > *block_num) return AccountAnswer{snap, *block_num};  // nothing can have happened yet
-  auto transfers = fetch_transfer_logs(*rpc_, {credit_account}, settings_.start_block, *block_num, tuner_);
+  auto start = start_block(*block_num);
+  if (!start) return start.error();
+  if (*start > *block_num) return AccountAnswer{snap, *block_num};  // nothing can have happened yet
+  auto transfers = fetch_transfer_logs(*rpc_, {credit_account}, *start, *block_num, tuner_);
   if (!transfers) return transfers.error();
   if (auto filled = fill_block_timestamps(*rpc_, *transfers); !filled) return filled.error();
   auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(*transfers), *block_num);

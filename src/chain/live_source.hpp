@@ -3,6 +3,7 @@
 // Also the reference the indexed source is compared with.
 
 #include <map>
+#include <atomic>
 #include <memory>
 #include <set>
 
@@ -37,9 +38,14 @@ class LiveAccountSource final : public AccountSource {
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
 
  private:
+  // settings_.start_block, or with start_block = "factory" the factory's deployment block, found
+  // on first use. Racing first requests may each look for it once; no lock is held over RPC.
+  Result<std::uint64_t> start_block(std::uint64_t head);
+
   const ChainSettings settings_;
   std::shared_ptr<RpcClient> rpc_;
   LogRangeTuner tuner_;
+  std::atomic<std::int64_t> factory_block_{-1};  // -1: not found yet
 };
 
 }  // namespace creditscope::chain

@@ -5,6 +5,7 @@
 
 #include "chain/abi.hpp"
 #include "chain/blocks.hpp"
+#include "chain/deployment_block.hpp"
 #include "chain/live_source.hpp"
 #include "chain/token_metadata.hpp"
 #include "core/address.hpp"
@@ -28,7 +29,8 @@ ChainIndexer::ChainIndexer(chain::ChainSettings settings, IndexerOptions options
       options_(options),
       rpc_(std::move(rpc)),
       store_(store),
-      tuner_(settings_.logs_initial_span, settings_.logs_max_span) {}
+      tuner_(settings_.logs_initial_span, settings_.logs_max_span),
+      start_block_(settings_.start_block) {}
 
 ChainIndexer::~ChainIndexer() { stop(); }
 
@@ -52,6 +54,22 @@ Result<void> ChainIndexer::load() {
   auto dropped = store_.set_chain_identity(chain, settings_.chain_id, tag);
   if (!dropped) return dropped.error();
   if (*dropped) std::cerr << "store held another network's index for " << chain << ": dropped it\n";
+  if (settings_.start_block_factory) {
+    // Once per store: where the factory was deployed. No credit account existed before it.
+    const std::string key = "factory_block:" + to_checksum(settings_.credit_account.proxy_factory);
+    auto known = store_.chain_value(chain, key);
+    if (!known) return known.error();
+    if (!*known) {
+      auto node_head = chain::fetch_head(*rpc_);
+      if (!node_head) return node_head.error();
+      auto found = chain::find_deployment_block(*rpc_, settings_.credit_account.proxy_factory, *node_head);
+      if (!found) return found.error();
+      if (auto r = store_.set_chain_value(chain, key, *found); !r) return r;
+      std::cerr << chain << ": proxy_factory deployed in block " << *found << "; accounts are scanned from there\n";
+      *known = *found;
+    }
+    start_block_ = **known;
+  }
   auto head = store_.chain_head(chain);
   if (!head) return head.error();
   auto hashes = store_.block_hashes(chain);
@@ -121,7 +139,7 @@ BackfillStatus ChainIndexer::status(const Address& account) {
     std::lock_guard lock(state_mutex_);
     if (followed_.count(account)) {
       out.state = BackfillStatus::State::kReady;
-      out.from_block = settings_.start_block;
+      out.from_block = start_block_;
       out.to_block = out.scanned_through = head_;
       out.progress = 1;
       out.eta_s = 0;
@@ -180,8 +198,8 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
   promises_[account] = promise;
   queue_.push_back(account);
   last_arrival_ = Clock::now();
-  progress_[account] = Progress{settings_.start_block, 0, settings_.start_block ? settings_.start_block - 1 : 0,
-                                last_arrival_, false};
+  const std::uint64_t start = start_block_;
+  progress_[account] = Progress{start, 0, start ? start - 1 : 0, last_arrival_, false};
   publish_backfill_gauges();
   backfill_cv_.notify_all();
   return future;
@@ -242,7 +260,7 @@ void ChainIndexer::settle(const Address& account, Result<void> result) {
 
 void ChainIndexer::sweep(const std::vector<Address>& accounts) {
   const std::string& chain = settings_.name;
-  const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
+  const std::uint64_t before_start = start_block_ ? start_block_ - 1 : 0;
   // Accounts share a sweep only when their stored history ends at the same block (new accounts
   // all do; resumed ones may not).
   std::map<std::uint64_t, std::vector<Address>> groups;
@@ -343,7 +361,7 @@ std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Addres
 Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
                                        const std::function<void(const Address&)>& answerable) {
   const std::string& chain = settings_.name;
-  const std::uint64_t before_start = settings_.start_block ? settings_.start_block - 1 : 0;
+  const std::uint64_t before_start = start_block_ ? start_block_ - 1 : 0;
   const std::set<Address> members(group.begin(), group.end());
   // A log names at most two accounts of the group: each of them gets it (a self-transfer once).
   auto split = [&](const std::vector<TokenTransfer>& transfers, std::map<Address, std::vector<TokenTransfer>>& into) {

@@ -105,6 +105,8 @@ class ChainIndexer final : public AccountSource {
   const std::shared_ptr<chain::RpcClient> rpc_;
   store::Store& store_;
   chain::LogRangeTuner tuner_;
+  // settings_.start_block, or the factory's deployment block once load() has found it.
+  std::atomic<std::uint64_t> start_block_;
 
   mutable std::mutex state_mutex_;
   std::unordered_map<Address, AccountState> followed_;  // guarded by state_mutex_

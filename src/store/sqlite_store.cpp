@@ -156,6 +156,13 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::optional<std::uint64_t>> chain_value(const std::string& chain, const std::string& key) override {
+    return guarded([&] { return meta(chain, ("value:" + key).c_str()); });
+  }
+  Result<void> set_chain_value(const std::string& chain, const std::string& key, std::uint64_t value) override {
+    return guarded([&] { set_meta(chain, ("value:" + key).c_str(), value); });
+  }
+
   Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) override {
     return guarded([&] {
       Statement(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)")

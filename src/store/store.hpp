@@ -66,6 +66,11 @@ class Store {
   virtual Result<std::optional<std::uint64_t>> chain_head(const std::string& chain) = 0;
   virtual Result<std::map<std::uint64_t, Hash32>> block_hashes(const std::string& chain) = 0;
 
+  /// A number the indexer keeps about the chain (e.g. "factory_block:0x..."); dropped with the
+  /// chain's data when its identity changes.
+  virtual Result<std::optional<std::uint64_t>> chain_value(const std::string& chain, const std::string& key) = 0;
+  virtual Result<void> set_chain_value(const std::string& chain, const std::string& key, std::uint64_t value) = 0;
+
   /// Undoes everything above fork_block: transfers, block hashes, balances read above it; accounts
   /// and the chain head synced past it come back to fork_block. One transaction.
   virtual Result<void> rollback_above(const std::string& chain, std::uint64_t fork_block) = 0;

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "harness.hpp"
+#include "store/store.hpp"
 #include "provider_proxy.hpp"
 
 namespace creditscope::e2e {
@@ -211,6 +212,51 @@ TEST_F(ColdPathE2E, StatusAndThe503ShowABackfillGrowingToReady) {
   EXPECT_TRUE(between) << "never saw the backfill part-way";
   EXPECT_EQ(last, 1.0);
   expect_exact(server.get(target), offset, "after the backfill");
+}
+
+TEST(StartBlockFactoryE2E, FindsTheFactorysDeploymentBlockExactly) {
+  Harness h;
+  must(h.chain().mine(37), "empty blocks");
+  const std::uint64_t before = must(h.chain().block_number(), "head");
+  // A second Safe deployment: SafeL2, then SafeProxyFactory, then the handler, one block each.
+  auto params = must(devnet::deploy_safe_infra(h.chain(), h.artifacts()), "deploy Safe again");
+  const std::uint64_t expected = before + 2;
+  auto code_at = [&](std::uint64_t b) {
+    return std::string(must(h.chain().rpc().call("eth_getCode", json::array{json::string(hex::encode(view(params.proxy_factory))),
+                                                                              json::string(hex::encode_quantity(b))}),
+                            "eth_getCode")
+                           .as_string());
+  };
+  ASSERT_EQ(code_at(expected - 1), "0x");
+  ASSERT_NE(code_at(expected), "0x");
+  const Address owner = dev_account(5);
+  chain::CreditAccountDeriver deriver(params, h.chain().rpc());
+  const Address account = must(deriver.derive(owner), "derive");
+  Address token = must(devnet::deploy_token(h.chain(), h.artifacts(), "F", 6), "token");
+  must(h.chain().send(dev_account(0), token, mint_call(account, 77)), "mint");
+  const std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
+  for (bool indexed : {false, true}) {
+    TempDir dir;
+    auto cfg = indexed ? h.indexed_config(dir.file("index.db")) : h.config();
+    cfg.chains[0].settings.credit_account = params;
+    cfg.chains[0].settings.start_block_factory = true;
+    {
+      Server server(cfg);
+      auto res = server.get(target);
+      ASSERT_EQ(res.status, 200u) << res.body;
+      auto body = json::parse(res.body);
+      EXPECT_EQ(body.at("balances").at("F").at("balance").as_string(), "77");
+      if (indexed) {
+        auto status = json::parse(server.get("/v2/credit/status?chain=base&owner=" + to_checksum(owner)).body);
+        EXPECT_EQ(status.at("from_block").to_number<std::uint64_t>(), expected);
+      }
+    }
+    if (indexed) {  // kept in the store, so a restart does not search again
+      auto store = must(store::open_sqlite(cfg.store.path), "open store");
+      auto kept = must(store->chain_value("base", "factory_block:" + to_checksum(params.proxy_factory)), "value");
+      EXPECT_EQ(kept, expected);
+    }
+  }
 }
 
 }  // namespace

@@ -170,6 +170,12 @@ class FailLastBackfillCommitOnce final : public store::Store {
   Result<std::optional<std::uint64_t>> chain_head(const std::string& c) override { return s_.chain_head(c); }
   Result<std::map<std::uint64_t, Hash32>> block_hashes(const std::string& c) override { return s_.block_hashes(c); }
   Result<void> rollback_above(const std::string& c, std::uint64_t b) override { return s_.rollback_above(c, b); }
+  Result<std::optional<std::uint64_t>> chain_value(const std::string& c, const std::string& k) override {
+    return s_.chain_value(c, k);
+  }
+  Result<void> set_chain_value(const std::string& c, const std::string& k, std::uint64_t v) override {
+    return s_.set_chain_value(c, k, v);
+  }
 
  private:
   store::Store& s_;
