@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench sanitize fuzz readme clean
+.PHONY: all deps build test run bench bench-cold sanitize fuzz readme clean
 
 all: build
 
@@ -40,6 +40,13 @@ run: build
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/run.sh
+
+# The first answer on a chain that looks 39M blocks long, through provider-shaped proxies (range cap,
+# rate limit, result cap), stateless and indexed, beside each provider's floor. Writes
+# bench/results/cold.md and the "Cold path" section of BENCHMARKS.md. About 4 minutes.
+bench-cold: build
+	$(BUILD)/bench/creditscope-cold-bench
+	python3 bench/cold_section.py
 
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_TESTS = core_test chain_test store_test pricing_test api_test app_test

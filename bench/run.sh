@@ -222,6 +222,9 @@ jq -n --argjson scale "$SCALE" --argjson seed "$seed_s" --argjson head "$head" -
   --argjson total "$(( $(date +%s) - bench_start ))" --slurpfile runs "$runs" \
   '{scale: $scale, seed_s: $seed, head_block: $head, duration_s: $d, bench_s: $total, answers_identical: $same,
     accounts: $accounts, runs: $runs}' > bench/results/latest.json
-python3 bench/report.py bench/results/latest.json bench/results/chart.png > BENCHMARKS.md
+python3 bench/report.py bench/results/latest.json bench/results/chart.png > BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
+# The cold-path section comes from make bench-cold; keep the last one.
+[[ -f bench/results/cold.md ]] && python3 bench/cold_section.py
 cat BENCHMARKS.md
 [ $mismatch = 0 ]

@@ -136,7 +136,7 @@ const ConfigKey kKeys[] = {
      "HTTP requests in flight per RPC URL (a backfill's ranges run in parallel)", false, 1, 256, "",
      CS_SET(t.chain->settings.max_in_flight = static_cast<std::size_t>(num(v)))},
     {"chains.<chain>.max_rps", ValueType::kInteger, "0",
-     "JSON-RPC calls per second per URL (each batch element counts); stays at 95% of it; 0 = unknown: back off on 429",
+     "JSON-RPC calls per second per URL (each batch element counts); stays at 98% of it; 0 = unknown: back off on 429",
      false, 0, 1'000'000, "", CS_SET(t.chain->settings.max_rps = static_cast<double>(num(v)))},
     {"chains.<chain>.eth_call_gas_cap", ValueType::kInteger, "1000000", "gas for one token call made on its own", false,
      21000, 1'000'000'000, "", CS_SET(t.chain->settings.eth_call_gas_cap = static_cast<std::uint64_t>(num(v)))},

@@ -55,8 +55,12 @@ std::optional<Address> CreditAccountDeriver::derive_cached(const Address& owner)
 
 Result<Address> CreditAccountDeriver::derive(const Address& owner) {
   if (auto cached = derive_cached(owner)) return *cached;
+  // One caller reads proxyCreationCode, the others wait for it (a burst of first requests must not
+  // each spend a call, nor trickle in behind each other's). Not under mutex_: a network call must
+  // not block derive_cached() on the fast path.
+  std::lock_guard fetching(fetch_mutex_);
+  if (auto cached = derive_cached(owner)) return *cached;
   {
-    // Not under the lock: a network call must not block derive_cached() on the fast path.
     static const auto kProxyCreationCode = selector("proxyCreationCode()");
     Bytes data(kProxyCreationCode.begin(), kProxyCreationCode.end());
     auto res = rpc_.call("eth_call", json::array{json::object{{"to", hex::encode(view(params_.proxy_factory))},

@@ -48,6 +48,7 @@ class CreditAccountDeriver {
   const CreditAccountParams params_;
   RpcClient& rpc_;
   mutable std::mutex mutex_;
+  std::mutex fetch_mutex_;  // held by the one caller reading proxyCreationCode()
   std::optional<Hash32> init_code_hash_;  // guarded by mutex_
 };
 

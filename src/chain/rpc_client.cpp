@@ -24,7 +24,9 @@ namespace {
 thread_local std::optional<std::chrono::steady_clock::time_point> t_deadline;
 // The span over which calls are counted against a rate. A little over a second: a request's
 // arrival at the provider lags its departure, and a window of exactly one second drew 429s.
-constexpr auto kWindow = std::chrono::milliseconds(1050);
+constexpr auto kWindow = std::chrono::milliseconds(1020);
+// The share of max_rps used: the rest absorbs arrival jitter at the provider.
+constexpr double kBudgetShare = 0.98;
 }
 
 ScopedDeadline::ScopedDeadline(std::chrono::steady_clock::time_point deadline) : previous_(t_deadline) {
@@ -50,9 +52,12 @@ HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) 
   }
   breakers_.resize(urls_.size());
   budgets_.resize(urls_.size());
-  // With a known budget a request carries at most half a second of it, so requests spread out.
+  // With a known budget a request carries at most half of what a window allows, so requests spread out.
   chunk_size_ = std::max<std::size_t>(1, options_.max_batch);
-  if (options_.max_rps > 0) chunk_size_ = std::min(chunk_size_, std::max<std::size_t>(1, static_cast<std::size_t>(options_.max_rps / 2)));
+  // Two such requests fit a window beside the small ones (head polls, health checks); requests of
+  // half the rate would leave room for only one once a small one is in the window.
+  if (options_.max_rps > 0)
+    chunk_size_ = std::min(chunk_size_, std::max<std::size_t>(1, static_cast<std::size_t>((kBudgetShare - 0.03) * options_.max_rps / 2)));
 }
 
 std::vector<std::size_t> HttpRpcClient::preferred_urls() {
@@ -95,7 +100,7 @@ std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avo
         b.rate += b.raise;
         b.last_raise = now;
       }
-      const double limit = options_.max_rps > 0 ? 0.95 * options_.max_rps : b.rate > 0 ? b.rate : 1e18;
+      const double limit = options_.max_rps > 0 ? kBudgetShare * options_.max_rps : b.rate > 0 ? b.rate : 1e18;
       const bool rate_ok = window == 0 || static_cast<double>(window + calls) <= limit;
       if (now >= b.paused_until && b.in_flight < options_.max_in_flight && rate_ok) {
         ++b.in_flight;

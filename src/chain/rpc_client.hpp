@@ -74,8 +74,8 @@ struct RpcOptions {
   double max_rps = 0;                         // calls (batch elements) per second per URL; 0: unknown, learned from 429s
 };
 
-/// Per URL it keeps at most max_in_flight requests open and, with max_rps, stays at 95% of that
-/// rate over any second (a request carries at most half a second of it). Without max_rps it sends
+/// Per URL it keeps at most max_in_flight requests open and, with max_rps, stays at 98% of that
+/// rate over any 1.02 s (a request carries at most half of that). Without max_rps it sends
 /// freely until a URL answers 429, then halves the rate that URL saw in the last second (at least
 /// 5 calls/s) and adds 5% of that back each second (AIMD); Retry-After pauses the URL. A request
 /// goes to the first preferred URL that can take it now, so URLs share the load in proportion to
