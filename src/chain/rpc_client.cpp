@@ -52,10 +52,9 @@ HttpRpcClient::HttpRpcClient(RpcOptions options) : options_(std::move(options)) 
   }
   breakers_.resize(urls_.size());
   budgets_.resize(urls_.size());
-  // With a known budget a request carries at most half of what a window allows, so requests spread out.
   chunk_size_ = std::max<std::size_t>(1, options_.max_batch);
-  // Two such requests fit a window beside the small ones (head polls, health checks); requests of
-  // half the rate would leave room for only one once a small one is in the window.
+  // With a known budget, two requests fit a window beside the small ones (head polls, health
+  // checks); requests of half the rate would leave room for only one once a small one is in it.
   if (options_.max_rps > 0)
     chunk_size_ = std::min(chunk_size_, std::max<std::size_t>(1, static_cast<std::size_t>((kBudgetShare - 0.03) * options_.max_rps / 2)));
 }
@@ -117,7 +116,7 @@ std::optional<std::size_t> HttpRpcClient::acquire(std::optional<std::size_t> avo
 }
 
 std::size_t HttpRpcClient::max_batch() const {
-  // A request carries at most half a second of the (known or learned) rate, so it fits a budget.
+  // A request carries at most half a second of a rate learned from 429s, so it fits under it.
   std::lock_guard lock(budget_mutex_);
   double rate = 0;
   for (const auto& b : budgets_)
