@@ -1,7 +1,6 @@
 #include "chain/transfer_logs.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 #include <condition_variable>
@@ -119,7 +118,6 @@ class LogScan {
         accounts_(accounts.begin(), accounts.end()),
         who_(topic_list(accounts)),
         topic0_(hex::encode(view(transfer_topic()))),
-        to_(to),
         next_ordered_(from),
         max_in_flight_(std::max<std::size_t>(1, options.max_in_flight ? options.max_in_flight : rpc.parallelism())),
         ranges_per_request_(std::max<std::size_t>(1, (rpc.max_batch() - 1) / 2)),
@@ -186,8 +184,13 @@ class LogScan {
       auto results = send(ranges);
       lock.lock();
       --in_flight_;
-      auto pause = absorb(ranges, plan, results);
-      if (plan.probe) probe_in_flight_ = false;
+      bool verdict = false;  // the probe was answered or refused for its size
+      auto pause = absorb(ranges, plan, results, verdict);
+      if (plan.probe) {
+        // Any other ending (a failed request, a node behind, a result cap) leaves the span unknown.
+        if (!verdict) tuner_.abandon_probe();
+        probe_in_flight_ = false;
+      }
       cv_.notify_all();
       if (pause.count()) {
         lock.unlock();
@@ -234,14 +237,14 @@ class LogScan {
                                     {"topics", std::move(topics)}}};
   }
 
-  // Takes in one request's answer. REQUIRES: mutex_ held. Returns how long to pause before more.
+  // Takes in one request's answer. REQUIRES: mutex_ held. Returns how long to pause before more;
+  // verdict: the tuner was told how a probe fared.
   std::chrono::milliseconds absorb(const std::vector<Range>& ranges, const LogRangeTuner::Plan& plan,
-                                   Result<std::vector<Result<json::value>>>& results) {
+                                   Result<std::vector<Result<json::value>>>& results, bool& verdict) {
     auto requeue = [&] {
       for (const auto& r : ranges) pending_[r.from] = r.to;
     };
     if (!results) {
-      if (plan.probe) tuner_.abandon_probe();
       if (results.error().code == Errc::kRangeTooLarge && ranges.size() > 1) {  // HTTP 413: smaller batches
         ranges_per_request_ = std::max<std::size_t>(1, ranges.size() / 2);
         requeue();
@@ -265,12 +268,10 @@ class LogScan {
         const std::string& message = refused->error().message;
         LogLimit limit = classify_logs_error(message);
         if (limit.kind == LogLimit::Kind::kNone) {
-          if (plan.probe) tuner_.abandon_probe();
           fail(make_error(Errc::kUpstream, "eth_getLogs failed: " + message));
           return {};
         }
         if (span == 1) {
-          if (plan.probe) tuner_.abandon_probe();
           fail(make_error(Errc::kUpstream, "eth_getLogs refused even a single block: " + message));
           return {};
         }
@@ -278,13 +279,13 @@ class LogScan {
         Metrics::global().inc(kLogsRefusalsMetric, {{"kind", results_cap ? "results" : "range"}});
         if (results_cap) {
           // Only this range is too busy: split it, at the provider's suggestion when it fits.
-          if (plan.probe) tuner_.abandon_probe();
           std::uint64_t mid = r.from + span / 2 - 1;
           if (limit.suggested && limit.suggested->first == r.from && limit.suggested->second < r.to) mid = limit.suggested->second;
           pending_[r.from] = mid;
           pending_[mid + 1] = r.to;
         } else {
           tuner_.on_refused(span, limit, plan.probe);
+          verdict |= plan.probe;
           pending_[r.from] = r.to;
         }
         continue;
@@ -314,13 +315,13 @@ class LogScan {
       for (auto& [key, t] : unique) d.transfers.push_back(std::move(t));
       done_[r.from] = std::move(d);
       tuner_.on_success(span, plan.probe);
+      verdict |= plan.probe;
       Metrics::global().inc(kLogsBlocksMetric, {}, span);
     }
     if (!lacked_block) {
       behind_ = 0;
       return {};
     }
-    if (plan.probe) tuner_.abandon_probe();
     Metrics::global().inc(kRpcBehindMetric, {});
     if (++behind_ > 5)
       fail(make_error(Errc::kUpstream, "RPC node keeps answering for block " + std::to_string(ranges.back().to) +
@@ -355,7 +356,6 @@ class LogScan {
   const std::set<Address> accounts_;
   const json::value who_;
   const std::string topic0_;
-  const std::uint64_t to_;
 
   std::mutex mutex_;
   std::condition_variable cv_;

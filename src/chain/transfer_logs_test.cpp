@@ -13,6 +13,7 @@ class FakeLogNode : public RpcClient {
   std::uint64_t max_span = 10;
   json::array logs;
   int calls = 0;
+  bool garbage_once = false;  // the next eth_getLogs answer is not a list
   Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) override {
     std::vector<Result<json::value>> out;
     for (const auto& r : requests) {
@@ -26,6 +27,11 @@ class FakeLogNode : public RpcClient {
       auto to = *hex::decode_quantity(f.at("toBlock").as_string());
       if (to - from + 1 > max_span) {
         out.push_back(make_error(Errc::kUpstream, "-32005: block range too large"));
+        continue;
+      }
+      if (garbage_once) {
+        garbage_once = false;
+        out.push_back(json::value("not a list"));
         continue;
       }
       bool sender = !f.at("topics").as_array()[1].is_null();
@@ -76,6 +82,15 @@ TEST(FetchTransferLogs, SplitsRangesDedupesSelfTransfersAndSkipsNfts) {
   EXPECT_EQ((*got)[0].raw_amount, 1000);
   EXPECT_EQ((*got)[0].block_timestamp, 16u);
   EXPECT_LE(tuner.known_good(), 10u);
+}
+
+TEST(FetchTransferLogs, AFailedProbeLeavesTheTunerFreeToProbeAgain) {
+  FakeLogNode node;
+  node.garbage_once = true;
+  LogRangeTuner tuner(5);
+  auto got = fetch_transfer_logs(node, {Address{}}, 0, 3, tuner);  // the first request is a probe
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(tuner.plan().probe) << "the failed probe was never given back";
 }
 
 TEST(FetchTransferLogs, FailsWhenEvenOneBlockIsRefused) {
