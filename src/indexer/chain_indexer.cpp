@@ -133,6 +133,11 @@ std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
   return AccountAnswer{it->second.snapshot, head_};
 }
 
+std::uint64_t ChainIndexer::before_start() const {
+  const std::uint64_t start = start_block_;
+  return start ? start - 1 : 0;
+}
+
 BackfillStatus ChainIndexer::status(const Address& account) {
   BackfillStatus out;
   {
@@ -198,8 +203,7 @@ std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& ac
   promises_[account] = promise;
   queue_.push_back(account);
   last_arrival_ = Clock::now();
-  const std::uint64_t start = start_block_;
-  progress_[account] = Progress{start, 0, start ? start - 1 : 0, last_arrival_, false};
+  progress_[account] = Progress{start_block_, 0, before_start(), last_arrival_, false};
   publish_backfill_gauges();
   backfill_cv_.notify_all();
   return future;
@@ -260,7 +264,7 @@ void ChainIndexer::settle(const Address& account, Result<void> result) {
 
 void ChainIndexer::sweep(const std::vector<Address>& accounts) {
   const std::string& chain = settings_.name;
-  const std::uint64_t before_start = start_block_ ? start_block_ - 1 : 0;
+  const std::uint64_t before_start = this->before_start();
   // Accounts share a sweep only when their stored history ends at the same block (new accounts
   // all do; resumed ones may not).
   std::map<std::uint64_t, std::vector<Address>> groups;
@@ -361,7 +365,7 @@ std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Addres
 Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
                                        const std::function<void(const Address&)>& answerable) {
   const std::string& chain = settings_.name;
-  const std::uint64_t before_start = start_block_ ? start_block_ - 1 : 0;
+  const std::uint64_t before_start = this->before_start();
   const std::set<Address> members(group.begin(), group.end());
   // A log names at most two accounts of the group: each of them gets it (a self-transfer once).
   auto split = [&](const std::vector<TokenTransfer>& transfers, std::map<Address, std::vector<TokenTransfer>>& into) {

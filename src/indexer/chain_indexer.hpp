@@ -79,6 +79,8 @@ class ChainIndexer final : public AccountSource {
   Result<bool> follow_once();  // true if more blocks are waiting
   // REQUIRES: sync_mutex_ held. Finds the fork point from the stored hashes and rolls back to it.
   Result<void> handle_reorg();
+  // The synced_through of an account nothing is stored for yet: the block before start_block_.
+  std::uint64_t before_start() const;
   void backfill_worker();
   // Registers the accounts, groups them by how far their history is stored and backfills each
   // group in one sweep; settles every account's promise.
