@@ -42,20 +42,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-// The closest of candidates to word: within 2 edits, or within half its length when the two share
-// a 3-character prefix (price_feeds -> prices), so unrelated names are not suggested.
-std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
-    bool related = d <= 2 || (word.substr(0, 3) == std::string_view(c).substr(0, 3) &&
-                              d <= std::max(word.size(), c.size()) / 2);
-    if (related && d < best_d) best = c, best_d = d;
-  }
-  return best;
-}
-
 class Parser {
  public:
   Parser(const std::string& path, const std::vector<std::pair<std::string, std::string>>& env) : file_(path) {

@@ -301,4 +301,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    bool related = d <= 2 || (word.substr(0, 3) == std::string_view(c).substr(0, 3) &&
+                              d <= std::max(word.size(), c.size()) / 2);
+    if (related && d < best_d) best = c, best_d = d;
+  }
+  return best;
+}
+
 }  // namespace creditscope::app

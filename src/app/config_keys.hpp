@@ -60,4 +60,8 @@ std::string config_keys_markdown();
 /// Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
+/// The candidate to suggest for a misspelt word: within 2 edits, or within half its length when
+/// the two share a 3-character prefix (price_feeds -> prices); "" when none is that close.
+std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace creditscope::app

@@ -249,6 +249,9 @@ TEST(ConfigKeys, EveryKeyHasASetterAndADocLine) {
   }
   EXPECT_EQ(edit_distance("price_feeds", "prices"), 5u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(closest("serv", {"serve", "check"}), "serve");
+  EXPECT_EQ(closest("price_feeds", {"pricing", "prices"}), "prices");
+  EXPECT_EQ(closest("frobnicate", {"serve", "check"}), "");
 }
 
 }  // namespace

@@ -114,9 +114,8 @@ std::variant<Args, int> parse_args(int argc, char** argv) {
   if (!a.command) {
     std::vector<std::string> names;
     for (const auto& c : kCommands) names.emplace_back(c.name);
-    std::string hint;
-    for (const auto& n : names)
-      if (app::edit_distance(first, n) <= 2) hint = "; did you mean \"" + n + "\"?";
+    const std::string close = app::closest(first, names);
+    const std::string hint = close.empty() ? "" : "; did you mean \"" + close + "\"?";
     return usage_error("unknown command \"" + std::string(first) + "\"" + hint, nullptr);
   }
   if (a.command->name == "help") {
