@@ -20,6 +20,10 @@ struct BlockHeader {
 /// Headers of the given blocks in one batch. kUpstream if any is missing (a lagging node).
 Result<std::map<std::uint64_t, BlockHeader>> fetch_headers(RpcClient& rpc, const std::vector<std::uint64_t>& blocks);
 
+/// The head's header in one call (eth_getBlockByNumber "latest"): the follower's poll, which
+/// learns the head's number and hash at once.
+Result<BlockHeader> fetch_latest_header(RpcClient& rpc);
+
 /// eth_blockNumber.
 Result<std::uint64_t> fetch_head(RpcClient& rpc);
 

@@ -42,8 +42,9 @@ std::optional<std::string_view> str(const json::object& o, std::string_view key)
 
 // Decodes one log; nullopt if it is not an ERC-20 Transfer touching one of the accounts.
 // Malformed entries (a node bug) are reported as errors rather than skipped.
-Result<std::optional<TokenTransfer>> decode_log(const json::value& v, const std::set<Address>& accounts,
-                                                std::uint64_t from_block, std::uint64_t to_block) {
+using Match = std::function<bool(const Address&)>;
+Result<std::optional<TokenTransfer>> decode_log(const json::value& v, const Match& match, std::uint64_t from_block,
+                                                std::uint64_t to_block) {
   auto bad = [](const char* what) { return make_error(Errc::kUpstream, std::string("malformed log from node: ") + what); };
   if (!v.is_object()) return bad("not an object");
   const auto& o = v.as_object();
@@ -70,7 +71,7 @@ Result<std::optional<TokenTransfer>> decode_log(const json::value& v, const std:
   };
   auto from = to_address(t[1]), to = to_address(t[2]);
   if (!from || !to) return std::optional<TokenTransfer>{};
-  if (!accounts.count(*from) && !accounts.count(*to)) return std::optional<TokenTransfer>{};
+  if (!match(*from) && !match(*to)) return std::optional<TokenTransfer>{};
 
   auto address = str(o, "address"), data = str(o, "data"), block = str(o, "blockNumber"),
        index = str(o, "logIndex"), txn = str(o, "transactionHash");
@@ -116,11 +117,13 @@ class LogScan {
         tuner_(tuner),
         options_(options),
         accounts_(accounts.begin(), accounts.end()),
-        who_(topic_list(accounts)),
+        match_(options.match_any ? options.match_any : Match([this](const Address& a) { return accounts_.count(a) > 0; })),
+        per_range_(options.match_any ? 1 : 2),
+        who_(options.match_any ? json::value() : topic_list(accounts)),
         topic0_(hex::encode(view(transfer_topic()))),
         next_ordered_(from),
         max_in_flight_(std::max<std::size_t>(1, options.max_in_flight ? options.max_in_flight : rpc.parallelism())),
-        ranges_per_request_(std::max<std::size_t>(1, (rpc.max_batch() - 1) / 2)),
+        ranges_per_request_(std::max<std::size_t>(1, (rpc.max_batch() - 1) / per_range_)),
         deadline_(ScopedDeadline::current()) {
     pending_[from] = to;
   }
@@ -168,7 +171,7 @@ class LogScan {
         probe_in_flight_ = true;
       } else {
         // The batch limit can shrink while scanning (a rate learned from 429s), and after a 413.
-        const std::size_t per_request = std::min(ranges_per_request_, std::max<std::size_t>(1, (rpc_.max_batch() - 1) / 2));
+        const std::size_t per_request = std::min(ranges_per_request_, std::max<std::size_t>(1, (rpc_.max_batch() - 1) / per_range_));
         while (ranges.size() < per_request && !pending_.empty()) ranges.push_back(cut(plan.span));
       }
       ++in_flight_;
@@ -215,7 +218,7 @@ class LogScan {
     std::uint64_t highest = 0;
     for (const auto& r : ranges) {
       requests.push_back({"eth_getLogs", filter(r, true)});
-      requests.push_back({"eth_getLogs", filter(r, false)});
+      if (per_range_ == 2) requests.push_back({"eth_getLogs", filter(r, false)});
       highest = std::max(highest, r.to);
     }
     // The highest block from the same node: one that has not seen it yet answers an empty log list
@@ -226,7 +229,9 @@ class LogScan {
 
   json::array filter(const Range& r, bool as_sender) const {
     json::array topics{json::string(topic0_)};
-    if (as_sender) {
+    if (per_range_ == 1) {
+      // every Transfer of the range: matched locally
+    } else if (as_sender) {
       topics.push_back(who_);
     } else {
       topics.push_back(nullptr);
@@ -261,8 +266,8 @@ class LogScan {
     for (std::size_t i = 0; i < ranges.size(); ++i) {
       const Range& r = ranges[i];
       const std::uint64_t span = r.to - r.from + 1;
-      auto& sent = (*results)[2 * i];
-      auto& received = (*results)[2 * i + 1];
+      auto& sent = (*results)[per_range_ * i];
+      auto& received = (*results)[per_range_ * i + per_range_ - 1];
       const Result<json::value>* refused = !sent ? &sent : !received ? &received : nullptr;
       if (refused) {
         const std::string& message = refused->error().message;
@@ -297,12 +302,13 @@ class LogScan {
       }
       std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
       for (auto* answer : {&sent, &received}) {
+        if (answer == &received && per_range_ == 1) break;
         if (!(*answer)->is_array()) {
           fail(make_error(Errc::kUpstream, "eth_getLogs returned a non-array result"));
           return {};
         }
         for (const auto& log : (*answer)->as_array()) {
-          auto decoded = decode_log(log, accounts_, r.from, r.to);
+          auto decoded = decode_log(log, match_, r.from, r.to);
           if (!decoded) {
             fail(decoded.error());
             return {};
@@ -354,6 +360,8 @@ class LogScan {
   LogRangeTuner& tuner_;
   const ScanOptions& options_;
   const std::set<Address> accounts_;
+  const Match match_;
+  const std::size_t per_range_;  // eth_getLogs per range: in and out, or one for every Transfer
   const json::value who_;
   const std::string topic0_;
 
@@ -377,8 +385,43 @@ class LogScan {
 Result<std::vector<TokenTransfer>> fetch_transfer_logs(RpcClient& rpc, const std::vector<Address>& accounts,
                                                        std::uint64_t from_block, std::uint64_t to_block,
                                                        LogRangeTuner& tuner, const ScanOptions& options) {
-  if (accounts.empty() || from_block > to_block) return std::vector<TokenTransfer>{};
+  if ((accounts.empty() && !options.match_any) || from_block > to_block) return std::vector<TokenTransfer>{};
   return LogScan(rpc, accounts, from_block, to_block, tuner, options).run();
+}
+
+Result<std::vector<TokenTransfer>> fetch_block_transfer_logs(RpcClient& rpc, const Hash32& block_hash,
+                                                             std::uint64_t block_num, const std::vector<Address>& accounts,
+                                                             const std::function<bool(const Address&)>& match_any) {
+  if (accounts.empty() && !match_any) return std::vector<TokenTransfer>{};
+  const std::set<Address> members(accounts.begin(), accounts.end());
+  const Match match = match_any ? match_any : Match([&](const Address& a) { return members.count(a) > 0; });
+  const std::string topic0 = hex::encode(view(transfer_topic()));
+  auto filter = [&](json::array topics) {
+    return json::array{json::object{{"blockHash", hex::encode(view(block_hash))}, {"topics", std::move(topics)}}};
+  };
+  std::vector<RpcRequest> requests;
+  if (match_any) {
+    requests.push_back({"eth_getLogs", filter(json::array{json::string(topic0)})});
+  } else {
+    const json::value who = topic_list(accounts);
+    requests.push_back({"eth_getLogs", filter(json::array{json::string(topic0), who})});
+    requests.push_back({"eth_getLogs", filter(json::array{json::string(topic0), nullptr, who})});
+  }
+  auto results = rpc.batch(requests);
+  if (!results) return results.error();
+  std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
+  for (auto& r : *results) {
+    if (!r) return make_error(Errc::kUpstream, "eth_getLogs by block hash failed: " + r.error().message);
+    if (!r->is_array()) return make_error(Errc::kUpstream, "eth_getLogs returned a non-array result");
+    for (const auto& log : r->as_array()) {
+      auto decoded = decode_log(log, match, block_num, block_num);
+      if (!decoded) return decoded.error();
+      if (*decoded) unique.emplace(std::pair{(*decoded)->block_num, (*decoded)->log_index}, **decoded);
+    }
+  }
+  std::vector<TokenTransfer> out;
+  for (auto& [_, t] : unique) out.push_back(std::move(t));
+  return out;
 }
 
 Result<void> fill_block_timestamps(RpcClient& rpc, std::vector<TokenTransfer>& transfers) {
