@@ -49,7 +49,7 @@ bench-cold: build
 	python3 bench/cold_section.py
 
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
-UNIT_TESTS = core_test chain_test store_test pricing_test api_test app_test
+UNIT_TESTS = core_test chain_test store_test indexer_test pricing_test api_test app_test
 sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DCREDITSCOPE_SANITIZE=ON
 	cmake --build $(BUILD)-asan -j$(JOBS) --target $(UNIT_TESTS)

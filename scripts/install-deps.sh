@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config curl ca-certificates
           libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev libbenchmark-dev libsqlite3-dev
+          postgresql libpq-dev
           clang libclang-rt-14-dev prometheus)
 # A Node.js installed outside apt serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
@@ -21,8 +22,9 @@ if (( ${#missing[@]} )); then
   echo "installing Debian packages: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
-  # prometheus is installed for its promtool (the /metrics lint in e2e); policy-rc.d keeps its
-  # daemon, and any other package's, from starting during the install.
+  # prometheus is installed for its promtool (the /metrics lint in e2e), postgresql for the
+  # throw-away clusters tests start; policy-rc.d keeps their daemons, and any other package's, from
+  # starting during the install.
   rc_guard=""
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     rc_guard=/usr/sbin/policy-rc.d

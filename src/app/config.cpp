@@ -62,6 +62,8 @@ class Parser {
     ConfigTarget top{&cfg};
     for (const auto& key : config_keys())
       if (key.scope() == KeyScope::kTop && !apply(key, key.path, root_, std::string(key.path), "", top)) return *error_;
+    if (cfg.store.mode == "postgres" && cfg.store.url.empty() && !fail(R"(store.url is required when store.mode = "postgres")"))
+      return *error_;
     if (auto* chains = root_["chains"].as_table())
       for (const auto& [name, node] : *chains) {
         cfg.chains.emplace_back();

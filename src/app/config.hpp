@@ -20,8 +20,11 @@
 namespace creditscope::app {
 
 struct StoreConfig {
-  std::string mode = "sqlite";  // "sqlite": persistent index; "none": read the chain on every request
+  std::string mode = "sqlite";  // "sqlite" or "postgres": persistent index; "none": read the chain on every request
   std::string path = "creditscope.db";
+  std::string url;                              // PostgreSQL URL (mode "postgres"); holds the password
+  std::chrono::seconds leader_lease{10};        // a dead leader's chains are taken over within this
+  std::size_t connections = 8;                  // PostgreSQL connections per process
 };
 
 struct ChainConfig {
@@ -32,6 +35,7 @@ struct ChainConfig {
 
 struct AppConfig {
   api::ServerOptions server;
+  std::size_t cache_mb = 256;  // the answer cache's budget, shared by all chains
   std::vector<std::string> api_keys_sha256;
   std::chrono::milliseconds request_deadline{25000};  // bounds a request's RPC work, backfill waits included
   double rate_limit_per_s = 0;  // per API key (per client address when open); 0 = off

@@ -73,16 +73,34 @@ const ConfigKey kKeys[] = {
      "", CS_SET(t.app->rate_limit_per_s = static_cast<double>(num(v)))},
     {"server.rate_limit_burst", ValueType::kInteger, "20", "requests allowed at once above the rate", false, 1,
      1'000'000, "", CS_SET(t.app->rate_limit_burst = static_cast<double>(num(v)))},
+    {"server.cache_mb", ValueType::kInteger, "256",
+     "answers kept in memory, least recently used out first; others are read from the store (one indexed read)",
+     false, 1, 1'048'576, "", CS_SET(t.app->cache_mb = static_cast<std::size_t>(num(v)))},
     // [store]
     {"store.mode", ValueType::kString, R"("sqlite")",
-     R"("sqlite": persistent index (default); "none": read the chain on every request)", false, 0, 0, "",
+     R"("sqlite": persistent index in one file (default); "postgres": shared by any number of replicas; "none": read the chain on every request)",
+     false, 0, 0, "",
      [](ConfigTarget& t, const ConfigValue& v) -> std::string {
-       if (str(v) != "sqlite" && str(v) != "none") return R"(must be "sqlite" or "none")";
+       if (str(v) != "sqlite" && str(v) != "postgres" && str(v) != "none") return R"(must be "sqlite", "postgres" or "none")";
        t.app->store.mode = str(v);
        return {};
      }},
     {"store.path", ValueType::kString, R"("creditscope.db")", "SQLite file (WAL); its folder is created", false, 0, 0,
      "", CS_SET(t.app->store.path = str(v))},
+    {"store.url", ValueType::kString, R"("")",
+     "PostgreSQL URL postgresql://user:pass@host:port/db, required with mode \"postgres\"; the password is never logged",
+     false, 0, 0, "",
+     [](ConfigTarget& t, const ConfigValue& v) -> std::string {
+       if (!str(v).empty() && !str(v).starts_with("postgresql://") && !str(v).starts_with("postgres://"))
+         return "must be a postgresql:// URL";
+       t.app->store.url = str(v);
+       return {};
+     }},
+    {"store.leader_lease_s", ValueType::kInteger, "10",
+     "per chain one replica follows the head; another takes over within this after it dies", false, 1, 3600, "",
+     CS_SET(t.app->store.leader_lease = seconds(num(v)))},
+    {"store.connections", ValueType::kInteger, "8", "PostgreSQL connections per process", false, 1, 1000, "",
+     CS_SET(t.app->store.connections = static_cast<std::size_t>(num(v)))},
     // [pricing]
     {"pricing.ttl_s", ValueType::kInteger, "30", "cached prices are refreshed in the background this often", false, 1,
      86400, "", CS_SET(t.app->pricing.ttl = seconds(num(v)))},

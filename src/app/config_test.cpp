@@ -117,7 +117,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "t.toml: CREDITSCOPE_SERVER_IO_THREADS (server.io_threads) must be between 1 and 256 (got 0)"},
         Mistake{"env not an integer", "", {{"CREDITSCOPE_CHAINS_BASE_CHAIN_ID", "x"}},
                 "t.toml: CREDITSCOPE_CHAINS_BASE_CHAIN_ID (chains.base.chain_id) must be an integer (got \"x\")"},
-        Mistake{"bad enum", "\n[store]\nmode = \"postgres\"\n", {}, "t.toml: store.mode must be \"sqlite\" or \"none\""},
+        Mistake{"bad enum", "\n[store]\nmode = \"mysql\"\n", {}, "t.toml: store.mode must be \"sqlite\", \"postgres\" or \"none\""},
+        Mistake{"postgres without url", "\n[store]\nmode = \"postgres\"\n", {},
+                "t.toml: store.url is required when store.mode = \"postgres\""},
+        Mistake{"url not postgres", "\n[store]\nmode = \"postgres\"\nurl = \"mysql://x\"\n", {},
+                "t.toml: store.url must be a postgresql:// URL"},
         Mistake{"unknown chain", "\n[chains.bsae]\nchain_id = 1\n", {},
                 "t.toml: unknown chain \"chains.bsae\": only arbitrum, base, ethereum and tempo are served; did you mean "
                 "\"chains.base\"?"},

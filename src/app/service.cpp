@@ -1,6 +1,9 @@
 #include "app/service.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
+#include <random>
 
 #include "api/openapi_json.hpp"
 #include "chain/http_client.hpp"
@@ -12,11 +15,23 @@ namespace creditscope::app {
 
 Service::Service(const AppConfig& config) {
   std::map<std::string, api::ChainBackend> backends;
+  std::string holder = "local";
   if (config.store.mode == "sqlite") {
     auto opened = store::open_sqlite(config.store.path);
     if (!opened) throw std::runtime_error(opened.error().message);
     store_ = std::move(*opened);
+  } else if (config.store.mode == "postgres") {
+    auto opened = store::open_postgres(config.store.url, config.store.connections);
+    if (!opened) throw std::runtime_error(opened.error().message);
+    store_ = std::move(*opened);
+    // Replicas compete for each chain's lease under distinct names. (One SQLite file has one
+    // process: a fixed name lets a restart after kill -9 lead at once instead of after the lease.)
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::random_device random;
+    holder = std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(random() % 100000);
   }
+  cache_ = std::make_shared<indexer::SnapshotCache>(config.cache_mb << 20);
   for (const auto& [settings, indexer_options, prices] : config.chains) {
     auto rt = std::make_unique<ChainRuntime>();
     rt->settings = settings;
@@ -34,8 +49,11 @@ Service::Service(const AppConfig& config) {
     if (store_) {
       auto options = indexer_options;
       options.request_deadline = config.request_deadline;
-      auto indexer = std::make_unique<indexer::ChainIndexer>(settings, options, rt->rpc, *store_);
+      options.lease_ttl = config.store.leader_lease;
+      options.holder = holder;
+      auto indexer = std::make_unique<indexer::ChainIndexer>(settings, options, rt->rpc, *store_, cache_);
       indexer->start();
+      rt->indexer = indexer.get();
       rt->source = std::move(indexer);
     } else {
       rt->source = std::make_unique<chain::LiveAccountSource>(settings, rt->rpc);
@@ -90,11 +108,16 @@ Result<Address> Service::derive(const std::string& chain, const Address& owner) 
 }
 
 api::ApiResponse Service::readyz() const {
-  std::string pending;
-  for (const auto& [name, rt] : chains_)
+  std::string pending, unfollowed;
+  for (const auto& [name, rt] : chains_) {
     if (!rt->ready) pending += (pending.empty() ? "" : ", ") + name;
-  if (pending.empty()) return api::ApiResponse{200, R"({"status":"ready"})", "application/json", {}};
-  auto r = api::detail_response(503, "Waiting for eth_chainId to match the configured chain id: " + pending);
+    // With a store: it answers, and some replica (this one or another) follows the chain.
+    if (rt->indexer && !rt->indexer->followed()) unfollowed += (unfollowed.empty() ? "" : ", ") + name;
+  }
+  if (pending.empty() && unfollowed.empty()) return api::ApiResponse{200, R"({"status":"ready"})", "application/json", {}};
+  auto r = api::detail_response(
+      503, !pending.empty() ? "Waiting for eth_chainId to match the configured chain id: " + pending
+                            : "Waiting for the store and a replica following the chain: " + unfollowed);
   r.headers.emplace_back("Retry-After", "1");
   return r;
 }

@@ -13,6 +13,7 @@
 #include "api/router.hpp"
 #include "app/config.hpp"
 #include "chain/live_source.hpp"
+#include "indexer/chain_indexer.hpp"
 #include "store/store.hpp"
 
 namespace creditscope::app {
@@ -38,6 +39,7 @@ class Service {
     std::shared_ptr<chain::RpcClient> rpc;
     std::unique_ptr<chain::CreditAccountDeriver> deriver;
     std::unique_ptr<AccountSource> source;  // a ChainIndexer, or the live source without a store
+    indexer::ChainIndexer* indexer = nullptr;  // source, when it is an indexer
     std::unique_ptr<pricing::PriceOracle> prices;  // null when no token of the chain has a price source
     std::atomic<bool> ready{false};
   };
@@ -45,6 +47,7 @@ class Service {
   void readiness_loop();
 
   std::unique_ptr<store::Store> store_;  // null in stateless mode; outlives the indexers below
+  std::shared_ptr<indexer::SnapshotCache> cache_;
   std::map<std::string, std::unique_ptr<ChainRuntime>> chains_;
   std::unique_ptr<api::BalancesHandler> balances_;
   std::unique_ptr<api::Router> router_;

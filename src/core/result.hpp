@@ -17,6 +17,7 @@ enum class Errc {
   kNotConfigured,  // the chain or feature is not configured on this server
   kTimeout,        // a deadline passed
   kBackfilling,    // the account's history is still being indexed; ask again later
+  kFenced,        // a store write carried a lease epoch that is no longer current
   kInternal,       // a bug or broken invariant
 };
 

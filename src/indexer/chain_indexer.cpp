@@ -7,114 +7,65 @@
 #include "chain/blocks.hpp"
 #include "chain/deployment_block.hpp"
 #include "chain/live_source.hpp"
-#include "chain/token_metadata.hpp"
 #include "core/address.hpp"
-#include "core/keccak.hpp"
 #include "core/metrics.hpp"
+#include "indexer/account_view.hpp"
 
 namespace creditscope::indexer {
 namespace {
 constexpr MetricFamily kBackfillsMetric{"creditscope_backfills_total", "Account backfills finished (one per account), by outcome (ok, error)"};
-constexpr MetricFamily kFollowStepsMetric{"creditscope_follow_steps_total", "Head follower steps that committed new blocks"};
-constexpr MetricFamily kReorgsMetric{"creditscope_reorgs_total", "Reorgs detected and rolled back"};
 constexpr MetricFamily kBackfillsQueuedMetric{"creditscope_backfills_queued", "Accounts waiting for a backfill sweep"};
 constexpr MetricFamily kBackfillsRunningMetric{"creditscope_backfills_running", "Backfill sweeps running"};
 constexpr MetricFamily kFollowErrorsMetric{"creditscope_follow_errors_total", "Head follower steps that failed (retried on the next poll)"};
+constexpr MetricFamily kLeaderMetric{"creditscope_leader", "1 while this process holds the chain's lease (follows and backfills), else 0"};
+constexpr MetricFamily kTrackedMetric{"creditscope_tracked_accounts", "Accounts the follower keeps up to date"};
+constexpr MetricFamily kStoreReadsMetric{"creditscope_store_account_reads_total", "Answers read from the store (not in the cache)"};
+constexpr std::size_t kPendingPerPoll = 1000;
+constexpr std::size_t kTrackedPage = 10000;
 }  // namespace
 using Clock = std::chrono::steady_clock;
 
-ChainIndexer::ChainIndexer(chain::ChainSettings settings, IndexerOptions options,
-                           std::shared_ptr<chain::RpcClient> rpc, store::Store& store)
+ChainIndexer::ChainIndexer(chain::ChainSettings settings, IndexerOptions options, std::shared_ptr<chain::RpcClient> rpc,
+                           store::Store& store, std::shared_ptr<SnapshotCache> cache)
     : settings_(std::move(settings)),
-      options_(options),
+      options_(std::move(options)),
       rpc_(std::move(rpc)),
-      store_(store),
+      store_(store, settings_.name),
+      cache_(std::move(cache)),
       tuner_(settings_.logs_initial_span, settings_.logs_max_span),
-      start_block_(settings_.start_block) {}
+      start_block_(settings_.start_block),
+      follow_(settings_,
+              FollowOptions{options_.finality_depth, options_.max_follow_step, options_.accounts_per_filter,
+                            options_.poll_interval, options_.balance_refresh},
+              *rpc_, store_, tuner_),
+      tracked_(std::make_shared<TrackedSet>()) {}
 
 ChainIndexer::~ChainIndexer() { stop(); }
-
-std::uint64_t ChainIndexer::head() const {
-  std::lock_guard lock(state_mutex_);
-  return head_;
-}
 
 void ChainIndexer::start() {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.backfill_workers); ++i)
     workers_.emplace_back([this] { backfill_worker(); });
+  lease_thread_ = std::thread([this] { lease_loop(); });
+  change_thread_ = std::thread([this] { change_loop(); });
   follower_ = std::thread([this] { follower_loop(); });
-}
-
-Result<void> ChainIndexer::load() {
-  const std::string& chain = settings_.name;
-  auto genesis = chain::fetch_headers(*rpc_, {0});
-  if (!genesis) return genesis.error();
-  std::uint64_t tag = 0;
-  for (int i = 0; i < 7; ++i) tag = tag << 8 | genesis->at(0).hash.bytes[static_cast<std::size_t>(i)];
-  auto dropped = store_.set_chain_identity(chain, settings_.chain_id, tag);
-  if (!dropped) return dropped.error();
-  if (*dropped) std::cerr << "store held another network's index for " << chain << ": dropped it\n";
-  if (settings_.start_block_factory) {
-    // Once per store: where the factory was deployed. No credit account existed before it.
-    const std::string key = "factory_block:" + to_checksum(settings_.credit_account.proxy_factory);
-    auto known = store_.chain_value(chain, key);
-    if (!known) return known.error();
-    if (!*known) {
-      auto node_head = chain::fetch_head(*rpc_);
-      if (!node_head) return node_head.error();
-      auto found = chain::find_deployment_block(*rpc_, settings_.credit_account.proxy_factory, *node_head);
-      if (!found) return found.error();
-      if (auto r = store_.set_chain_value(chain, key, *found); !r) return r;
-      std::cerr << chain << ": proxy_factory deployed in block " << *found << "; accounts are scanned from there\n";
-      *known = *found;
-    }
-    start_block_ = **known;
-  }
-  auto head = store_.chain_head(chain);
-  if (!head) return head.error();
-  auto hashes = store_.block_hashes(chain);
-  if (!hashes) return hashes.error();
-  auto tokens = store_.tokens(chain);
-  if (!tokens) return tokens.error();
-  auto accounts = store_.accounts(chain);
-  if (!accounts) return accounts.error();
-  std::vector<Address> resume;
-  {
-    std::lock_guard sync(sync_mutex_);
-    hashes_ = std::move(*hashes);
-    {
-      std::lock_guard lock(state_mutex_);
-      tokens_ = std::move(*tokens);
-      head_known_ = head->has_value();
-      head_ = head->value_or(0);
-    }
-    for (const auto& a : *accounts) {
-      if (head->has_value() && a.synced_through >= **head) {
-        if (auto r = load_account(a.account); !r) return r;
-      } else {
-        resume.push_back(a.account);  // a backfill was interrupted: finish it in the background
-      }
-    }
-    last_full_refresh_ = Clock::now();
-    std::lock_guard lock(state_mutex_);
-    loaded_ = true;
-  }
-  loaded_cv_.notify_all();
-  for (const auto& a : resume) backfill_future(a);
-  return {};
 }
 
 void ChainIndexer::stop() {
   stopping_ = true;
+  {
+    std::lock_guard lock(wake_mutex_);
+  }
   wake_.notify_all();
   {
     std::lock_guard lock(backfill_mutex_);  // so no worker misses the wake-up between check and wait
   }
   backfill_cv_.notify_all();
-  if (follower_.joinable()) follower_.join();
+  for (auto* t : {&follower_, &lease_thread_, &change_thread_})
+    if (t->joinable()) t->join();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   workers_.clear();
+  if (epoch_.exchange(0)) (void)store_.release_lease(options_.holder);  // a successor need not wait for expiry
   // Accounts still queued get an answer too, so no request waits for a sweep that will not come.
   std::vector<Address> left;
   {
@@ -125,12 +76,110 @@ void ChainIndexer::stop() {
   for (const auto& a : left) settle(a, make_error(Errc::kUpstream, "shutting down"));
 }
 
-std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
+void ChainIndexer::lease_loop() {
+  // Renewed three times per lease: a leader keeps it through two missed renewals.
+  const auto every = std::max(std::chrono::milliseconds(50), options_.lease_ttl / 3);
+  bool said_lost = false;
+  while (!stopping_) {
+    auto got = store_.acquire_lease(options_.holder, static_cast<std::uint64_t>(options_.lease_ttl.count()));
+    const std::uint64_t before = epoch_;
+    const std::uint64_t now = got && *got ? **got : 0;
+    epoch_ = now;
+    if (now && now != before) std::cerr << settings_.name << ": this process leads (lease epoch " << now << ")\n";
+    if (!now && before && !said_lost) std::cerr << settings_.name << ": lease lost; serving from the store only\n";
+    said_lost = !now && before;
+    if (!got && !said_lost) std::cerr << settings_.name << ": lease: " << got.error().message << "\n";
+    Metrics::global().set(kLeaderMetric, {{"chain", settings_.name}}, now ? 1 : 0);
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, every, [this] { return stopping_.load(); });
+  }
+}
+
+void ChainIndexer::change_loop() {
+  std::optional<store::ChangeMark> seen;
+  auto last_lease_check = Clock::now() - std::chrono::hours(1);
+  while (!stopping_) {
+    auto mark = store_.change_mark();
+    if (!mark) {
+      followed_by_someone_ = false;
+    } else {
+      bool ok = true;
+      if (seen && mark->unwind_seq != seen->unwind_seq) {
+        cache_->clear(this);
+      } else if (seen && mark->seq != seen->seq) {
+        auto changed = store_.changed_accounts(seen->seq);
+        if (changed) cache_->invalidate(this, *changed);
+        ok = static_cast<bool>(changed);
+      }
+      if (ok) {
+        seen = *mark;
+        // Published only after the cache forgot what changed: an answer at this head is never older.
+        if (mark->head) {
+          head_ = *mark->head;
+          head_known_ = true;
+        }
+      }
+      if (Clock::now() - last_lease_check >= std::chrono::seconds(1)) {
+        auto holder = store_.lease_holder();
+        followed_by_someone_ = holder && *holder && (*holder)->live;
+        last_lease_check = Clock::now();
+      }
+    }
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, options_.change_poll, [this] { return stopping_.load(); });
+  }
+}
+
+Result<void> ChainIndexer::become_leader() {
+  auto genesis = chain::fetch_headers(*rpc_, {0});
+  if (!genesis) return genesis.error();
+  std::uint64_t tag = 0;
+  for (int i = 0; i < 7; ++i) tag = tag << 8 | genesis->at(0).hash.bytes[static_cast<std::size_t>(i)];
+  auto dropped = store_.set_identity(settings_.chain_id, tag);
+  if (!dropped) return dropped.error();
+  if (*dropped) std::cerr << "store held another network's index for " << settings_.name << ": dropped it\n";
+  if (settings_.start_block_factory) {
+    // Once per store: where the factory was deployed. No credit account existed before it.
+    const std::string key = "factory_block:" + to_checksum(settings_.credit_account.proxy_factory);
+    auto known = store_.value(key);
+    if (!known) return known.error();
+    if (!*known) {
+      auto node_head = chain::fetch_head(*rpc_);
+      if (!node_head) return node_head.error();
+      auto found = chain::find_deployment_block(*rpc_, settings_.credit_account.proxy_factory, *node_head);
+      if (!found) return found.error();
+      if (auto r = store_.set_value(key, *found); !r) return r;
+      std::cerr << settings_.name << ": proxy_factory deployed in block " << *found << "; accounts are scanned from there\n";
+      *known = *found;
+    }
+    start_block_ = **known;
+  }
+  auto tracked = std::make_shared<TrackedSet>();
+  for (Address after{};;) {
+    auto page = store_.followed_accounts(after, kTrackedPage);
+    if (!page) return page.error();
+    tracked->insert(page->begin(), page->end());
+    if (page->size() < kTrackedPage) break;
+    after = page->back();
+  }
+  auto tokens = store_.tokens();
+  if (!tokens) return tokens.error();
+  std::lock_guard sync(sync_mutex_);
+  if (auto r = follow_.load(); !r) return r;
+  known_tokens_.clear();
+  for (const auto& [token, _] : *tokens) known_tokens_.insert(token);
+  Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(tracked->size()));
   std::lock_guard lock(state_mutex_);
-  if (!consistent_) return std::nullopt;
-  auto it = followed_.find(account);
-  if (it == followed_.end()) return std::nullopt;
-  return AccountAnswer{it->second.snapshot, head_};
+  tracked_ = std::move(tracked);
+  return {};
+}
+
+void ChainIndexer::track(const std::vector<Address>& accounts) {
+  std::lock_guard lock(state_mutex_);
+  auto next = std::make_shared<TrackedSet>(*tracked_);
+  next->insert(accounts.begin(), accounts.end());
+  Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(next->size()));
+  tracked_ = std::move(next);
 }
 
 std::uint64_t ChainIndexer::before_start() const {
@@ -138,65 +187,119 @@ std::uint64_t ChainIndexer::before_start() const {
   return start ? start - 1 : 0;
 }
 
+std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
+  if (!head_known_) return std::nullopt;
+  auto hit = cache_->get(this, account);
+  if (!hit) return std::nullopt;
+  // The entry is still valid at the published head: the cache forgets an account before a head
+  // that changed it is published.
+  return AccountAnswer{hit->snapshot, std::max<std::uint64_t>(hit->block_num, head_)};
+}
+
+Result<std::optional<AccountAnswer>> ChainIndexer::read_account(const Address& account) {
+  const std::uint64_t generation = cache_->generation();
+  auto record = store_.account_record(account);
+  if (!record) return record.error();
+  if (!*record || !(*record)->account.followed) return std::optional<AccountAnswer>{};
+  if ((*record)->stale)
+    return make_error(Errc::kUpstream, "index of " + settings_.name + " is re-reading balances after a reorg");
+  Metrics::global().inc(kStoreReadsMetric, {{"chain", settings_.name}});
+  auto snap = build_snapshot(**record);
+  cache_->put(this, account, {snap, (*record)->head}, generation);
+  return std::optional<AccountAnswer>(AccountAnswer{snap, (*record)->head});
+}
+
 BackfillStatus ChainIndexer::status(const Address& account) {
   BackfillStatus out;
   {
-    std::lock_guard lock(state_mutex_);
-    if (followed_.count(account)) {
-      out.state = BackfillStatus::State::kReady;
-      out.from_block = start_block_;
-      out.to_block = out.scanned_through = head_;
-      out.progress = 1;
-      out.eta_s = 0;
+    std::lock_guard lock(backfill_mutex_);
+    if (auto it = progress_.find(account); it != progress_.end()) {
+      const Progress& p = it->second;
+      out.state = BackfillStatus::State::kBackfilling;
+      out.from_block = p.from;
+      out.to_block = std::max(p.to, p.from);
+      out.scanned_through = p.scanned;
+      if (p.running && p.to >= p.from) {
+        const double total = static_cast<double>(p.to - p.from + 1);
+        const double done = p.scanned >= p.from ? static_cast<double>(p.scanned - p.from + 1) : 0;
+        out.progress = std::clamp(done / total, 0.0, 1.0);
+        const double elapsed = std::chrono::duration<double>(Clock::now() - p.started).count();
+        if (out.progress > 0) out.eta_s = elapsed / out.progress * (1 - out.progress);
+      }
       return out;
     }
   }
-  std::lock_guard lock(backfill_mutex_);
-  auto it = progress_.find(account);
-  if (it == progress_.end()) return out;  // unknown: nobody asked for it yet (or its backfill failed)
-  const Progress& p = it->second;
-  out.state = BackfillStatus::State::kBackfilling;
-  out.from_block = p.from;
-  out.to_block = std::max(p.to, p.from);
-  out.scanned_through = p.scanned;
-  if (p.running && p.to >= p.from) {
-    const double total = static_cast<double>(p.to - p.from + 1);
-    const double done = p.scanned >= p.from ? static_cast<double>(p.scanned - p.from + 1) : 0;
-    out.progress = std::clamp(done / total, 0.0, 1.0);
-    const double elapsed = std::chrono::duration<double>(Clock::now() - p.started).count();
-    if (out.progress > 0) out.eta_s = elapsed / out.progress * (1 - out.progress);
+  // Another replica's backfill, or none: what the store says.
+  auto stored = store_.account(account);
+  if (!stored || !*stored) return out;  // unknown: nobody asked for it yet
+  const std::uint64_t head = head_;
+  out.from_block = start_block_;
+  if ((*stored)->followed) {
+    out.state = BackfillStatus::State::kReady;
+    out.to_block = out.scanned_through = head;
+    out.progress = 1;
+    out.eta_s = 0;
+    return out;
   }
+  out.state = BackfillStatus::State::kBackfilling;
+  out.to_block = std::max(head, out.from_block);
+  out.scanned_through = std::max((*stored)->synced_through, before_start());
+  if (out.to_block >= out.from_block && out.scanned_through >= out.from_block)
+    out.progress = std::clamp(static_cast<double>(out.scanned_through - out.from_block + 1) /
+                                  static_cast<double>(out.to_block - out.from_block + 1), 0.0, 1.0);
   return out;
 }
 
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
   if (auto warm = peek(account)) return *warm;
   const auto deadline = Clock::now() + options_.request_deadline;
-  {
-    // Just after start the follower may still be loading the index: wait for it, within the deadline.
-    std::unique_lock lock(state_mutex_);
-    // A load that already failed means the node is unreachable: say so now rather than at the deadline.
-    loaded_cv_.wait_until(lock, deadline, [this] { return loaded_ || load_failed_; });
-    if (!loaded_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
-    if (!consistent_) return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
+  if (auto r = wait_serving(deadline); !r) return r.error();
+  auto stored = read_account(account);
+  if (!stored) return stored.error();
+  if (*stored) return **stored;
+  if (leader()) {
+    auto future = backfill_future(account);
+    if (future.wait_until(deadline) != std::future_status::ready)
+      return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
+    if (auto result = future.get(); !result) return result.error();
+  } else {
+    // The leader backfills: register the account where it looks (pending accounts) and wait for it
+    // to join the follower. The store is read every change_poll, like the change counter.
+    if (auto r = store_.add_account(account, before_start()); !r) return r.error();
+    for (;;) {
+      auto row = store_.account(account);
+      if (!row) return row.error();
+      if (*row && (*row)->followed) break;
+      if (Clock::now() >= deadline)
+        return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait_until(lock, std::min(deadline, Clock::now() + options_.change_poll), [this] { return stopping_.load(); });
+      if (stopping_) return make_error(Errc::kUpstream, "shutting down");
+    }
   }
-  if (auto warm = peek(account)) return *warm;  // loaded from the store while we waited
-  auto future = backfill_future(account);
-  if (future.wait_until(deadline) != std::future_status::ready)
-    return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
-  auto result = future.get();
-  if (!result) return result.error();
-  if (auto warm = peek(account)) return *warm;
+  auto fresh = read_account(account);
+  if (!fresh) return fresh.error();
+  if (*fresh) return **fresh;
   return make_error(Errc::kUpstream, "index of " + settings_.name + " is recovering from a reorg");
+}
+
+Result<void> ChainIndexer::wait_serving(Clock::time_point deadline) {
+  for (;;) {
+    const std::uint64_t epoch = epoch_;
+    if (epoch && loaded_epoch_ == epoch) return {};
+    if (!epoch && followed_by_someone_) return {};
+    // A load that already failed means the node is unreachable: say so now rather than at the deadline.
+    if ((epoch && load_failed_) || Clock::now() >= deadline)
+      return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_.load(); });
+    if (stopping_) return make_error(Errc::kUpstream, "shutting down");
+  }
 }
 
 std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& account) {
   std::lock_guard lock(backfill_mutex_);
-  if (auto it = backfills_.find(account); it != backfills_.end()) {
-    // A failed backfill is forgotten so the next request starts a fresh one.
-    auto& f = it->second;
-    if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready || f.get()) return f;
-  }
+  if (auto it = backfills_.find(account); it != backfills_.end()) return it->second;
   auto promise = std::make_shared<std::promise<Result<void>>>();
   std::shared_future<Result<void>> future = promise->get_future().share();
   backfills_[account] = future;
@@ -255,6 +358,8 @@ void ChainIndexer::settle(const Address& account, Result<void> result) {
     promise = std::move(it->second);
     promises_.erase(it);
     progress_.erase(account);
+    // Done either way: a followed account is read from the store, a failed one is tried afresh.
+    backfills_.erase(account);
   }
   Metrics::global().inc(kBackfillsMetric, {{"chain", settings_.name}, {"outcome", result ? "ok" : "error"}});
   if (!result)
@@ -263,155 +368,46 @@ void ChainIndexer::settle(const Address& account, Result<void> result) {
 }
 
 void ChainIndexer::sweep(const std::vector<Address>& accounts) {
-  const std::string& chain = settings_.name;
   const std::uint64_t before_start = this->before_start();
   // Accounts share a sweep only when their stored history ends at the same block (new accounts
-  // all do; resumed ones may not).
+  // all do; resumed ones may not). A cursor below the factory's block (registered by a replica
+  // that did not know it yet) starts there: no credit account existed before.
   std::map<std::uint64_t, std::vector<Address>> groups;
   for (const auto& a : accounts) {
-    auto added = store_.add_account(chain, a, before_start);
-    auto stored = added ? store_.account(chain, a) : Result<std::optional<store::StoredAccount>>(added.error());
+    auto added = store_.add_account(a, before_start);
+    auto stored = added ? store_.account(a) : Result<std::optional<store::StoredAccount>>(added.error());
     if (!stored) settle(a, stored.error());
     else if (!*stored) settle(a, make_error(Errc::kInternal, "account vanished from the store"));
-    else groups[(*stored)->synced_through].push_back(a);
+    else if ((*stored)->followed) settle(a, Result<void>{});  // a previous leader finished it
+    else groups[std::max((*stored)->synced_through, before_start)].push_back(a);
   }
   for (const auto& [_, group] : groups) {
-    auto r = run_backfill(group, [&](const Address& a) { settle(a, Result<void>{}); });
-    // Accounts answered already hold success; a failed commit after that removed them itself.
+    auto r = run_backfill(group);
     for (const auto& a : group) settle(a, r);
   }
 }
 
-Result<std::vector<TokenTransfer>> ChainIndexer::fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
-                                                             std::uint64_t to) {
-  std::vector<TokenTransfer> out;
-  for (std::size_t i = 0; i < accounts.size(); i += options_.accounts_per_filter) {
-    std::vector<Address> chunk(accounts.begin() + static_cast<std::ptrdiff_t>(i),
-                               accounts.begin() + static_cast<std::ptrdiff_t>(std::min(accounts.size(), i + options_.accounts_per_filter)));
-    auto logs = chain::fetch_transfer_logs(*rpc_, chunk, from, to, tuner_);
-    if (!logs) return logs.error();
-    out.insert(out.end(), logs->begin(), logs->end());
-  }
-  if (auto r = chain::fill_block_timestamps(*rpc_, out); !r) return r.error();
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
-  });
-  // One log can name two tracked accounts (a transfer between them): keep it once.
-  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) {
-              return a.block_num == b.block_num && a.log_index == b.log_index;
-            }), out.end());
-  return out;
-}
-
-Result<void> ChainIndexer::read_tokens_and_balances(const std::set<std::pair<Address, Address>>& pairs,
-                                                    std::uint64_t block, store::SyncStep& step) {
-  std::set<Address> unseen;
-  {
-    std::lock_guard lock(state_mutex_);
-    for (const auto& [account, token] : pairs)
-      if (!tokens_.count(token)) unseen.insert(token);
-  }
-  auto reads = chain::read_tokens(*rpc_, settings_, unseen, pairs, block);
-  if (!reads) return reads.error();
-  for (const auto& [token, meta] : reads->metadata) step.tokens.emplace_back(token, meta);
-  for (const auto& [pair, raw] : reads->balances) step.balances.push_back({pair.first, pair.second, raw, block});
-  return {};
-}
-
-Result<void> ChainIndexer::load_account(const Address& account) {
-  auto transfers = store_.transfers(settings_.name, account);
-  if (!transfers) return transfers.error();
-  // Only this account's rows: loading every account at start or after a rollback stays linear.
-  auto balances = store_.balances(settings_.name, account);
-  if (!balances) return balances.error();
-  install_account(account, std::move(*transfers), *balances);
-  return {};
-}
-
-void ChainIndexer::install_account(const Address& account, std::vector<TokenTransfer> transfers,
-                                   const std::vector<store::StoredBalance>& balances) {
-  AccountState state;
-  state.transfers = std::move(transfers);
-  for (const auto& b : balances) state.balances[b.token] = b.raw;
-  // A token whose balance is not stored (e.g. removed by a rollback) is re-read next step.
-  for (const auto& t : state.transfers)
-    if (!state.balances.count(t.token)) dirty_balances_.insert({account, t.token});
-  std::lock_guard lock(state_mutex_);
-  state.snapshot = build_snapshot(account, state);
-  followed_[account] = std::move(state);
-}
-
-std::shared_ptr<const AccountSnapshot> ChainIndexer::build_snapshot(const Address& account,
-                                                                   const AccountState& state) const {
-  auto snap = std::make_shared<AccountSnapshot>();
-  snap->credit_account = account;
-  snap->snapshot_block = head_;
-  std::map<Address, TokenHolding> by_token;
-  for (const auto& t : state.transfers) {
-    auto& h = by_token[t.token];
-    h.token = t.token;
-    h.transfers.push_back(t);
-  }
-  for (auto& [token, h] : by_token) {
-    auto meta = tokens_.find(token);
-    h.metadata = meta != tokens_.end() ? meta->second : TokenMetadata{chain::kUnknownSymbol, 0};
-    auto bal = state.balances.find(token);
-    h.balance = bal != state.balances.end() ? bal->second : U256(0);
-    snap->holdings.push_back(std::move(h));
-  }
-  return snap;
-}
-
-Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
-                                       const std::function<void(const Address&)>& answerable) {
-  const std::string& chain = settings_.name;
+Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
   const std::uint64_t before_start = this->before_start();
-  const std::set<Address> members(group.begin(), group.end());
-  // A log names at most two accounts of the group: each of them gets it (a self-transfer once).
-  auto split = [&](const std::vector<TokenTransfer>& transfers, std::map<Address, std::vector<TokenTransfer>>& into) {
-    for (const auto& t : transfers) {
-      if (members.count(t.to)) into[t.to].push_back(t);
-      if (members.count(t.from) && t.from != t.to) into[t.from].push_back(t);
-    }
-  };
-  // The transfers this run committed, so that the last step need not read them back from the
-  // store. Unknown when an earlier run made progress, or once a rollback may have removed some.
-  std::optional<std::map<Address, std::vector<TokenTransfer>>> committed;
-  if (auto stored = store_.account(chain, group.front()); stored && *stored && (*stored)->synced_through == before_start)
-    committed.emplace();
-  std::uint64_t start_epoch;
-  {
-    std::lock_guard sync(sync_mutex_);
-    start_epoch = reorg_epoch_;
-  }
-  auto commit_progress = [&](std::uint64_t through, std::vector<TokenTransfer>& transfers) -> Result<void> {
-    store::SyncStep step;
-    step.accounts = group;
-    step.synced_through = through;
-    step.transfers = transfers;
-    if (auto r = store_.commit(chain, step); !r) return r;
-    if (committed) split(transfers, *committed);
-    transfers.clear();
-    return {};
-  };
   for (;;) {
+    const std::uint64_t epoch = epoch_;
     if (stopping_) return make_error(Errc::kUpstream, "shutting down");
-    auto stored = store_.account(chain, group.front());
+    if (!epoch) return make_error(Errc::kUpstream, "this replica lost the lease of " + settings_.name);
+    auto stored = store_.account(group.front());
     if (!stored) return stored.error();
     if (!*stored) return make_error(Errc::kInternal, "account vanished from the store");
-    const std::uint64_t cur = (*stored)->synced_through;
-    std::uint64_t head;
+    const std::uint64_t cur = std::max((*stored)->synced_through, before_start);
+    std::uint64_t head, unwinds;
     bool known;
-    std::uint64_t epoch;
     {
       std::lock_guard sync(sync_mutex_);
-      epoch = reorg_epoch_;
-      std::lock_guard lock(state_mutex_);
-      head = head_;
-      known = head_known_;
+      head = follow_.head();
+      known = follow_.head_known();
+      unwinds = follow_.unwinds();
     }
     if (!known) {  // the follower has not reached the node yet
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_.load(); });
       continue;
     }
     {
@@ -422,6 +418,15 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
         p.to = head;
       }
     }
+    auto commit_progress = [&](std::uint64_t through, std::vector<TokenTransfer>& transfers) -> Result<void> {
+      store::SyncStep step;
+      step.lease_epoch = epoch;
+      step.accounts = group;
+      step.synced_through = through;
+      step.transfers = std::move(transfers);
+      transfers.clear();
+      return store_.commit(step);
+    };
     std::vector<TokenTransfer> tail;  // scanned, not yet committed; ascending
     std::uint64_t through = cur, last_commit = cur;
     bool restart = false;
@@ -439,8 +444,8 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
         }
         if (t >= head || t - last_commit < options_.backfill_commit_blocks) return {};
         std::lock_guard sync(sync_mutex_);
-        if (reorg_epoch_ != epoch) {
-          restart = true;  // scanned across a rollback: scan again from what the store holds
+        if (follow_.unwinds() != unwinds) {
+          restart = true;  // scanned across an unwind: scan again from what the store holds
           return make_error(Errc::kUpstream, "reorg during backfill");
         }
         last_commit = t;
@@ -453,250 +458,85 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group,
       }
     }
     std::lock_guard sync(sync_mutex_);
-    if (reorg_epoch_ != epoch) continue;  // fetched across a rollback: fetch again
-    std::uint64_t target;
-    {
-      std::lock_guard lock(state_mutex_);
-      target = head_;
-    }
-    if (through < target) {
+    if (follow_.unwinds() != unwinds) continue;  // fetched across an unwind: fetch again
+    if (through < follow_.head()) {
       // The follower moved on meanwhile: make this durable and scan the rest.
       if (auto r = commit_progress(through, tail); !r) return r;
       continue;
     }
-    // Caught up with the follower's head: join the followed set under the lock, so no follower step
-    // can slip in, in one commit with the last range, the token reads and the balances.
-    std::map<Address, std::vector<TokenTransfer>> all;
-    if (committed && reorg_epoch_ == start_epoch) {
-      all = std::move(*committed);
-    } else {
-      for (const auto& a : group) {
-        auto from_store = store_.transfers(chain, a);
-        if (!from_store) return from_store.error();
-        all[a] = std::move(*from_store);
-      }
-    }
-    split(tail, all);
+    // Caught up with the follower's head: join it under the lock, so no follower step can slip in,
+    // in one commit with the last range, the token reads and the balances.
     std::set<std::pair<Address, Address>> pairs;
-    for (const auto& [a, transfers] : all)
-      for (const auto& t : transfers) pairs.insert({a, t.token});
+    const std::set<Address> members(group.begin(), group.end());
+    for (const auto& t : tail) {
+      if (members.count(t.to)) pairs.insert({t.to, t.token});
+      if (members.count(t.from)) pairs.insert({t.from, t.token});
+    }
+    for (const auto& a : group) {
+      auto earlier = store_.transfers(a, through, std::nullopt, SIZE_MAX);
+      if (!earlier) return earlier.error();
+      for (const auto& t : *earlier) pairs.insert({a, t.token});
+    }
+    std::set<Address> unseen;
+    for (const auto& [account, token] : pairs)
+      if (!known_tokens_.count(token)) unseen.insert(token);
+    auto reads = chain::read_tokens(*rpc_, settings_, unseen, pairs, through);
+    if (!reads) return reads.error();
     store::SyncStep step;
+    step.lease_epoch = epoch;
     step.accounts = group;
     step.synced_through = through;
+    step.follow = true;
     step.transfers = std::move(tail);
-    if (auto r = read_tokens_and_balances(pairs, through, step); !r) return r;
-    {
-      std::lock_guard lock(state_mutex_);
-      for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
-    }
-    // The answers are complete and correct now; waiting requests need not wait for the disk. The
-    // follower waits (sync_mutex_), so nothing is followed that the store does not hold once the
-    // commit is done. If the commit fails the accounts are dropped again and the next request
-    // backfills afresh.
-    for (const auto& a : group) {
-      std::vector<store::StoredBalance> balances;
-      for (const auto& b : step.balances)
-        if (b.account == a) balances.push_back(b);
-      install_account(a, std::move(all[a]), balances);
-      answerable(a);
-    }
-    if (auto r = store_.commit(chain, step); !r) {
-      {
-        // First forget these backfills: a request that finds an account gone starts a fresh one.
-        std::lock_guard lock(backfill_mutex_);
-        for (const auto& a : group) backfills_.erase(a);
-      }
-      std::lock_guard lock(state_mutex_);
-      for (const auto& a : group) followed_.erase(a);
-      return r;
-    }
+    for (const auto& [token, meta] : reads->metadata) step.tokens.emplace_back(token, meta);
+    for (const auto& [pair, raw] : reads->balances) step.balances.push_back({pair.first, pair.second, raw, through});
+    if (auto r = store_.commit(step); !r) return r;
+    for (const auto& [token, _] : step.tokens) known_tokens_.insert(token);
+    track(group);
     return {};
   }
 }
 
-Result<bool> ChainIndexer::follow_once() {
-  const std::string& chain = settings_.name;
-  auto node_head = chain::fetch_head(*rpc_);
-  if (!node_head) return node_head.error();
-  std::lock_guard sync(sync_mutex_);
-  std::uint64_t head;
-  bool known;
-  {
-    std::lock_guard lock(state_mutex_);
-    head = head_;
-    known = head_known_;
-  }
-  if (!known) {
-    // First contact: start following from the node's head. Earlier history comes from backfills.
-    auto hdr = chain::fetch_headers(*rpc_, {*node_head});
-    if (!hdr) return hdr.error();
-    store::SyncStep step;
-    step.chain_head = *node_head;
-    step.synced_through = *node_head;
-    step.block_hashes = {{*node_head, hdr->at(*node_head).hash}};
-    if (auto r = store_.commit(chain, step); !r) return r.error();
-    hashes_[*node_head] = hdr->at(*node_head).hash;
-    std::lock_guard lock(state_mutex_);
-    head_ = *node_head;
-    head_known_ = true;
-    return false;
-  }
-  if (*node_head < head && head - *node_head > options_.finality_depth)
-    return make_error(Errc::kUpstream, "node head " + std::to_string(*node_head) + " lags far behind the index");
-
-  // Reorg check: does the node still have our head (or, if it is behind, its own head) as we saw it?
-  const std::uint64_t check = std::min(*node_head, head);
-  const std::uint64_t target = std::min(*node_head, head + options_.max_follow_step);
-  std::vector<std::uint64_t> wanted;
-  if (hashes_.count(check)) wanted.push_back(check);
-  const std::uint64_t window_low = target >= options_.finality_depth ? target - options_.finality_depth + 1 : 0;
-  for (std::uint64_t b = std::max(head + 1, window_low); b <= target; ++b) wanted.push_back(b);
-  auto headers = chain::fetch_headers(*rpc_, wanted);
-  if (!headers) return headers.error();
-  if (hashes_.count(check) && headers->at(check).hash != hashes_.at(check)) {
-    if (auto r = handle_reorg(); !r) return r.error();
-    return true;  // re-sync from the fork point right away
-  }
-  if (target <= head) return false;
-  // The first new block must extend our head, else the head was replaced after the check above.
-  if (auto first = headers->find(head + 1); first != headers->end() && hashes_.count(head) &&
-                                            first->second.parent_hash != hashes_.at(head))
-    return true;  // caught mid-reorg: the next step's check sees it
-
-  std::vector<Address> accounts;
-  {
-    std::lock_guard lock(state_mutex_);
-    for (const auto& [a, _] : followed_) accounts.push_back(a);
-  }
-  auto transfers = fetch_range(accounts, head + 1, target);
-  if (!transfers) return transfers.error();
-  // Did the chain change under our feet while we read the logs?
-  auto recheck = chain::fetch_headers(*rpc_, {target});
-  if (!recheck) return recheck.error();
-  if (headers->count(target) && recheck->at(target).hash != headers->at(target).hash) return true;
-
-  std::set<std::pair<Address, Address>> pairs = std::move(dirty_balances_);
-  dirty_balances_.clear();
-  {
-    // Balances to re-read: the followed side(s) of every new transfer.
-    std::lock_guard lock(state_mutex_);
-    for (const auto& t : *transfers) {
-      if (followed_.count(t.to)) pairs.insert({t.to, t.token});
-      if (followed_.count(t.from)) pairs.insert({t.from, t.token});
-    }
-  }
-  const bool full_refresh = Clock::now() - last_full_refresh_ >= options_.balance_refresh;
-  if (full_refresh) {
-    // Rebasing tokens move balances without Transfer events.
-    std::lock_guard lock(state_mutex_);
-    for (const auto& [a, st] : followed_)
-      for (const auto& [token, _] : st.balances) pairs.insert({a, token});
-  }
-  store::SyncStep step;
-  step.accounts = accounts;
-  step.synced_through = target;
-  step.chain_head = target;
-  step.transfers = std::move(*transfers);
-  for (const auto& [num, hdr] : *headers)
-    if (num > head) step.block_hashes.emplace_back(num, hdr.hash);
-  step.forget_hashes_below = window_low;
-  if (auto r = read_tokens_and_balances(pairs, target, step); !r) {
-    dirty_balances_.insert(pairs.begin(), pairs.end());
-    return r.error();
-  }
-  if (auto r = store_.commit(chain, step); !r) {
-    dirty_balances_.insert(pairs.begin(), pairs.end());
-    return r.error();
-  }
-  if (full_refresh) last_full_refresh_ = Clock::now();
-  for (const auto& [num, hash] : step.block_hashes) hashes_[num] = hash;
-  hashes_.erase(hashes_.begin(), hashes_.lower_bound(window_low));
-
-  std::lock_guard lock(state_mutex_);
-  for (const auto& [token, meta] : step.tokens) tokens_[token] = meta;
-  std::set<Address> changed;
-  for (const auto& t : step.transfers) {
-    for (const Address* side : {&t.to, &t.from}) {
-      auto it = followed_.find(*side);
-      if (it == followed_.end() || (side == &t.from && t.from == t.to)) continue;
-      it->second.transfers.push_back(t);
-      changed.insert(*side);
-    }
-  }
-  for (const auto& b : step.balances) {
-    auto it = followed_.find(b.account);
-    if (it == followed_.end()) continue;
-    auto [slot, inserted] = it->second.balances.try_emplace(b.token, b.raw);
-    if (inserted || slot->second != b.raw) changed.insert(b.account);
-    slot->second = b.raw;
-  }
-  const bool was_consistent = consistent_;
-  head_ = target;
-  consistent_ = true;
-  for (auto& [a, st] : followed_)
-    if (changed.count(a) || !was_consistent) st.snapshot = build_snapshot(a, st);
-  Metrics::global().inc(kFollowStepsMetric, {{"chain", chain}});
-  return target < *node_head;
+Result<void> ChainIndexer::pick_up_pending() {
+  auto pending = store_.pending_accounts(kPendingPerPoll);
+  if (!pending) return pending.error();
+  for (const auto& p : *pending) backfill_future(p.account);  // a no-op for one in flight
+  return {};
 }
 
-Result<void> ChainIndexer::handle_reorg() {
-  const std::string& chain = settings_.name;
-  std::vector<std::uint64_t> stored;
-  for (const auto& [num, _] : hashes_) stored.push_back(num);
-  auto node = chain::fetch_headers(*rpc_, stored);
-  if (!node) return node.error();
-  std::uint64_t fork = 0;
-  bool found = false;
-  for (auto it = hashes_.rbegin(); it != hashes_.rend(); ++it) {
-    if (node->at(it->first).hash == it->second) {
-      fork = it->first;
-      found = true;
-      break;
-    }
-  }
-  if (!found) {
-    fork = hashes_.empty() ? 0 : hashes_.begin()->first - 1;
-    std::cerr << "reorg on " << chain << " deeper than the " << options_.finality_depth
-              << " blocks kept: rolling back to " << fork << "; raise finality_depth\n";
-  }
-  std::cerr << "reorg on " << chain << ": rolling back above block " << fork << "\n";
-  Metrics::global().inc(kReorgsMetric, {{"chain", chain}});
-  if (auto r = store_.rollback_above(chain, fork); !r) return r;
-  hashes_.erase(hashes_.upper_bound(fork), hashes_.end());
-  ++reorg_epoch_;
+Result<bool> ChainIndexer::follow_once(std::uint64_t epoch) {
+  std::shared_ptr<const TrackedSet> tracked;
   {
     std::lock_guard lock(state_mutex_);
-    head_ = std::min(head_, fork);
-    consistent_ = false;  // no answers until the next step brings the accounts to the new chain
+    tracked = tracked_;
   }
-  std::vector<Address> accounts;
-  {
-    std::lock_guard lock(state_mutex_);
-    for (const auto& [a, _] : followed_) accounts.push_back(a);
-  }
-  for (const auto& a : accounts)
-    if (auto r = load_account(a); !r) return r;
-  return {};
+  std::lock_guard sync(sync_mutex_);
+  auto outcome = follow_.step(epoch, *tracked, known_tokens_);
+  if (!outcome) return outcome.error();
+  if (outcome->unwound) cache_->clear(this);
+  return outcome->more;
 }
 
 void ChainIndexer::follower_loop() {
   std::string last_error;
   while (!stopping_) {
-    bool loaded;
-    {
-      std::lock_guard lock(state_mutex_);
-      loaded = loaded_;
-    }
-    Result<bool> more = true;
-    if (loaded) {
-      more = follow_once();
-    } else if (auto r = load(); !r) {
-      more = r.error();
-      {
-        std::lock_guard lock(state_mutex_);
+    const std::uint64_t epoch = epoch_;
+    Result<bool> more = false;
+    if (epoch && epoch != loaded_epoch_) {
+      // Just took the lease: the previous leader's cursors and tracked set are in the store.
+      if (auto r = become_leader(); !r) {
+        more = r.error();
         load_failed_ = true;
+      } else {
+        loaded_epoch_ = epoch;
+        load_failed_ = false;
+        more = true;
       }
-      loaded_cv_.notify_all();
+    } else if (epoch) {
+      more = follow_once(epoch);
+      if (more) {
+        if (auto r = pick_up_pending(); !r) more = r.error();
+      }
     }
     if (!more) {
       Metrics::global().inc(kFollowErrorsMetric, {{"chain", settings_.name}});

@@ -1,10 +1,13 @@
 #pragma once
-// The persistent transfer index of one chain: backfills accounts on first request, follows the
-// head, handles reorgs, and answers warm requests from memory without any RPC.
-//
-// Backfills run on a pool of backfill_workers threads. Accounts queued together share one sweep
-// (one log scan with topic OR-lists); a sweep commits its progress every backfill_commit_blocks
-// from the scan's in-order progress, so how it commits never changes which eth_getLogs it makes.
+// The persistent transfer index of one chain, as one replica sees it. Any number of replicas may
+// share a store; per chain one of them holds the lease and is the leader:
+//   - the leader runs the follow stage (follow_stage.hpp) and the backfill stage (a pool of
+//     backfill_workers threads; accounts queued together share one sweep, one log scan with topic
+//     OR-lists, committing every backfill_commit_blocks from the scan's in-order progress). Every
+//     write carries the lease epoch, so a leader that lost the lease while paused writes nothing.
+//   - every replica answers from the store through a bounded SnapshotCache, learns about commits
+//     from the store's change counter, and registers unknown accounts for the leader to backfill.
+// Nothing per tracked account is kept in memory except its address in the follower's set.
 
 #include <atomic>
 #include <chrono>
@@ -16,14 +19,16 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "chain/chain_settings.hpp"
 #include "chain/rpc_client.hpp"
 #include "chain/transfer_logs.hpp"
 #include "core/account.hpp"
+#include "indexer/follow_stage.hpp"
+#include "indexer/snapshot_cache.hpp"
 #include "store/store.hpp"
 
 namespace creditscope::indexer {
@@ -32,9 +37,9 @@ namespace creditscope::indexer {
 struct IndexerOptions {
   std::chrono::milliseconds poll_interval{2000};   // head polls; a new transfer shows within one
   std::uint64_t finality_depth = 64;               // blocks deeper than this are final
-  std::chrono::seconds balance_refresh{60};        // every held balance is re-read this often
+  std::chrono::seconds balance_refresh{60};        // every held balance is re-read this often (spread out)
   std::chrono::milliseconds request_deadline{25000};  // a cold request waits this long for its backfill
-  std::size_t accounts_per_filter = 500;           // addresses per eth_getLogs topic list
+  std::size_t accounts_per_filter = 500;           // addresses per eth_getLogs topic list; above: match locally
   std::uint64_t backfill_commit_blocks = 200000;   // backfill progress is committed at least this often
   std::uint64_t max_follow_step = 20000;           // blocks per follower step when catching up
   std::size_t backfill_workers = 4;                // backfill sweeps running at once
@@ -42,99 +47,96 @@ struct IndexerOptions {
   // burst_quiet, or burst_max after the first of them.
   std::chrono::milliseconds burst_quiet{15};
   std::chrono::milliseconds burst_max{200};
+  // Replicas: the lease a leader renews, this process's name in it, and how often the store's
+  // change counter is read ([store] leader_lease_s; a fixed 200 ms).
+  std::chrono::milliseconds lease_ttl{10000};
+  std::string holder = "local";
+  std::chrono::milliseconds change_poll{200};
 };
 
-/// REQUIRES: the store outlives the indexer. Thread-safe.
+/// REQUIRES: the store and the cache outlive the indexer. Thread-safe.
 class ChainIndexer final : public AccountSource {
  public:
   ChainIndexer(chain::ChainSettings settings, IndexerOptions options, std::shared_ptr<chain::RpcClient> rpc,
-               store::Store& store);
+               store::Store& store, std::shared_ptr<SnapshotCache> cache);
   ~ChainIndexer() override;
 
-  /// Starts the follower thread. It first checks the node against the store's record of the
-  /// chain (chain id and genesis hash; a mismatch drops the stored index), then loads the index,
-  /// resumes interrupted backfills and follows the head. Requests before that answer kUpstream.
+  /// Starts the lease, change and follower threads and the backfill pool. On taking the lease the
+  /// leader checks the node against the store's record of the chain (chain id and genesis hash; a
+  /// mismatch drops the stored index), resumes interrupted backfills and follows the head.
   void start();
-  /// Stops the follower and backfills; idempotent.
+  /// Stops every thread and gives the lease up; idempotent.
   void stop();
 
-  /// Warm: from memory. Cold: registers the account and waits up to request_deadline for its
-  /// backfill (shared by concurrent callers); past it kBackfilling while the backfill goes on.
+  /// Warm: from the cache, else one store read. Cold: registers the account and waits up to
+  /// request_deadline for its backfill (one per account across replicas); past it kBackfilling.
+  /// kUpstream when the store cannot be read or the account awaits re-reads after a reorg.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
+  /// From the cache only: never touches the store or the network.
   std::optional<AccountAnswer> peek(const Address& credit_account) override;
   BackfillStatus status(const Address& credit_account) override;
 
-  /// The block the index is synced through (0 before the first follower step).
-  std::uint64_t head() const;
+  /// The block the index is synced through, as last read from the store (0 before any).
+  std::uint64_t head() const { return head_; }
+  bool leader() const { return epoch_ != 0; }
+  /// The store answers and some replica holds a live lease for this chain.
+  bool followed() const { return followed_by_someone_; }
 
  private:
-  struct AccountState {
-    std::vector<TokenTransfer> transfers;  // ascending (block_num, log_index)
-    std::map<Address, U256> balances;      // token -> raw balance
-    std::shared_ptr<const AccountSnapshot> snapshot;
-  };
-
+  void lease_loop();
+  void change_loop();
   void follower_loop();
-  Result<void> load();  // identity check and loading from the store
-  Result<bool> follow_once();  // true if more blocks are waiting
-  // REQUIRES: sync_mutex_ held. Finds the fork point from the stored hashes and rolls back to it.
-  Result<void> handle_reorg();
-  // The synced_through of an account nothing is stored for yet: the block before start_block_.
-  std::uint64_t before_start() const;
+  Result<void> become_leader();  // identity check, cursors and the tracked set from the store
+  Result<bool> follow_once(std::uint64_t epoch);
+  Result<void> pick_up_pending();  // accounts other replicas registered
+  // Waits until answers may be given: this process leads and has loaded, or another live leader
+  // (which checked the chain's identity when it took the lease) follows the chain.
+  Result<void> wait_serving(std::chrono::steady_clock::time_point deadline);
+  std::uint64_t before_start() const;  // the synced_through of an account nothing is stored for yet
+
+  // Reads a followed account from the store into the cache; nullopt when it is not followed (yet).
+  Result<std::optional<AccountAnswer>> read_account(const Address& account);
+
   void backfill_worker();
-  // Registers the accounts, groups them by how far their history is stored and backfills each
-  // group in one sweep; settles every account's promise.
   void sweep(const std::vector<Address>& accounts);
-  // Backfills accounts whose stored history ends at the same block, in one sweep, and makes them
-  // followed. Calls answerable(a) once a's snapshot can be served, before the last commit is on disk.
-  Result<void> run_backfill(const std::vector<Address>& accounts, const std::function<void(const Address&)>& answerable);
+  Result<void> run_backfill(const std::vector<Address>& accounts);
   void settle(const Address& account, Result<void> result);  // REQUIRES: backfill_mutex_ not held
   void publish_backfill_gauges();                              // REQUIRES: backfill_mutex_ held
-  Result<std::vector<TokenTransfer>> fetch_range(const std::vector<Address>& accounts, std::uint64_t from,
-                                                 std::uint64_t to);
-  // REQUIRES: sync_mutex_ held. Reads metadata of unseen tokens and the given balances at block.
-  Result<void> read_tokens_and_balances(const std::set<std::pair<Address, Address>>& pairs, std::uint64_t block,
-                                        store::SyncStep& step);
-  Result<void> load_account(const Address& account);  // REQUIRES: sync_mutex_ held
-  // Makes account followed with these transfers and balances. REQUIRES: sync_mutex_ held.
-  void install_account(const Address& account, std::vector<TokenTransfer> transfers,
-                       const std::vector<store::StoredBalance>& balances);
-  std::shared_ptr<const AccountSnapshot> build_snapshot(const Address& account, const AccountState& state) const;
   std::shared_future<Result<void>> backfill_future(const Address& account);
+  void track(const std::vector<Address>& accounts);
 
   const chain::ChainSettings settings_;
   const IndexerOptions options_;
   const std::shared_ptr<chain::RpcClient> rpc_;
-  store::Store& store_;
+  store::ChainStore store_;
+  const std::shared_ptr<SnapshotCache> cache_;
   chain::LogRangeTuner tuner_;
-  // settings_.start_block, or the factory's deployment block once load() has found it.
+  // settings_.start_block, or the factory's deployment block once known.
   std::atomic<std::uint64_t> start_block_;
 
-  mutable std::mutex state_mutex_;
-  std::unordered_map<Address, AccountState> followed_;  // guarded by state_mutex_
-  std::map<Address, TokenMetadata> tokens_;             // guarded by state_mutex_
-  std::uint64_t head_ = 0;                              // guarded by state_mutex_
-  bool head_known_ = false;                             // guarded by state_mutex_
-  bool consistent_ = true;  // false between a rollback and the next good step; guarded by state_mutex_
-  bool loaded_ = false;     // the store's index is in memory; guarded by state_mutex_
-  bool load_failed_ = false;  // the last load attempt failed (node unreachable); guarded by state_mutex_
-  std::condition_variable loaded_cv_;
+  std::atomic<std::uint64_t> epoch_{0};       // the lease epoch while this process leads, else 0
+  std::atomic<std::uint64_t> head_{0};        // published by change_loop after invalidating the cache
+  std::atomic<bool> head_known_{false};
+  std::atomic<bool> followed_by_someone_{false};
+  std::atomic<bool> load_failed_{false};      // the leader could not load (node unreachable)
 
-  std::mutex sync_mutex_;  // serialises follower steps, backfill commits and rollbacks
-  std::map<std::uint64_t, Hash32> hashes_;                  // guarded by sync_mutex_
-  std::set<std::pair<Address, Address>> dirty_balances_;    // (account, token); guarded by sync_mutex_
-  std::chrono::steady_clock::time_point last_full_refresh_;  // guarded by sync_mutex_
-  std::uint64_t reorg_epoch_ = 0;                            // guarded by sync_mutex_
+  // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either.
+  std::mutex sync_mutex_;  // serialises follower steps, backfill joins and unwinds
+  FollowStage follow_;                 // guarded by sync_mutex_
+  std::set<Address> known_tokens_;     // tokens with stored metadata; guarded by sync_mutex_
+  std::atomic<std::uint64_t> loaded_epoch_{0};  // the epoch become_leader() last succeeded for
+
+  mutable std::mutex state_mutex_;
+  std::shared_ptr<const TrackedSet> tracked_;  // copy on write; guarded by state_mutex_
 
   struct Progress {
     std::uint64_t from = 0, to = 0, scanned = 0;
     std::chrono::steady_clock::time_point started{};
     bool running = false;
   };
-  // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either.
   std::mutex backfill_mutex_;
   std::condition_variable backfill_cv_;
-  std::map<Address, std::shared_future<Result<void>>> backfills_;                  // guarded by backfill_mutex_
+  std::map<Address, std::shared_future<Result<void>>> backfills_;                  // in flight; guarded by backfill_mutex_
   std::map<Address, std::shared_ptr<std::promise<Result<void>>>> promises_;        // unsettled; guarded by backfill_mutex_
   std::deque<Address> queue_;                                                      // guarded by backfill_mutex_
   std::map<Address, Progress> progress_;                                           // guarded by backfill_mutex_
@@ -146,7 +148,7 @@ class ChainIndexer final : public AccountSource {
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_;
-  std::thread follower_;
+  std::thread follower_, lease_thread_, change_thread_;
 };
 
 }  // namespace creditscope::indexer

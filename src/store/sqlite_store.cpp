@@ -3,8 +3,12 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "store/store.hpp"
 
@@ -29,6 +33,25 @@ CREATE TABLE tokens (chain TEXT NOT NULL, token BLOB NOT NULL, symbol TEXT NOT N
 CREATE TABLE balances (chain TEXT NOT NULL, account BLOB NOT NULL, token BLOB NOT NULL, raw BLOB NOT NULL,
                        block_num INTEGER NOT NULL, PRIMARY KEY (chain, account, token));
 CREATE TABLE blocks (chain TEXT NOT NULL, block_num INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (chain, block_num));
+)sql",
+    // 2: followed accounts no longer carry the head in every row (one UPDATE per account per block
+    // did not scale); a change counter for replicas; stale balances after a rollback; ordered
+    // transfer indexes for range reads; the follower's lease.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN followed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN changed_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET followed = 1
+ WHERE synced_through >= (SELECT value FROM meta m WHERE m.chain = accounts.chain AND m.key = 'head');
+CREATE INDEX accounts_by_followed ON accounts (chain, followed, account);
+CREATE INDEX accounts_by_change ON accounts (chain, changed_seq);
+ALTER TABLE balances ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX balances_stale ON balances (chain, stale);
+DROP INDEX transfers_by_from;
+DROP INDEX transfers_by_to;
+CREATE INDEX transfers_by_from ON transfers (chain, from_addr, block_num, log_index);
+CREATE INDEX transfers_by_to ON transfers (chain, to_addr, block_num, log_index);
+CREATE TABLE leases (chain TEXT NOT NULL PRIMARY KEY, holder TEXT NOT NULL, epoch INTEGER NOT NULL,
+                     expires_ms INTEGER NOT NULL);
 )sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -62,8 +85,15 @@ class Statement {
     if (rc == SQLITE_DONE) return false;
     throw std::runtime_error(std::string("SQL step failed: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
   }
+  Statement& bind_i64(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
   void run() {
     step();
+    reset();
+  }
+  void reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -90,6 +120,16 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A failure that has its own error code (fencing), thrown inside guarded().
+struct StoreError : std::runtime_error {
+  StoreError(Errc c, const std::string& m) : std::runtime_error(m), code(c) {}
+  Errc code;
+};
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -106,9 +146,12 @@ class SqliteStore final : public Store {
       } else {
         return fn();
       }
+    } catch (const StoreError& e) {
+      exec("ROLLBACK");
+      return make_error(e.code, std::string("store: ") + e.what());
     } catch (const std::exception& e) {
       exec("ROLLBACK");
-      return make_error(Errc::kInternal, std::string("store: ") + e.what());
+      return make_error(Errc::kUpstream, std::string("store: ") + e.what());
     }
   }
 
@@ -132,6 +175,20 @@ class SqliteStore final : public Store {
     Statement s(db_, "INSERT INTO meta (chain, key, value) VALUES (?, ?, ?) ON CONFLICT (chain, key) DO UPDATE SET value = excluded.value");
     s.bind(1, chain).bind(2, std::string(key)).bind(3, v).run();
   }
+  // REQUIRES: inside a write transaction. The next change number.
+  std::uint64_t bump_seq(const std::string& chain) {
+    const std::uint64_t seq = meta(chain, "seq").value_or(0) + 1;
+    set_meta(chain, "seq", seq);
+    return seq;
+  }
+  // REQUIRES: inside a write transaction.
+  void check_fence(const std::string& chain, std::optional<std::uint64_t> epoch) {
+    if (!epoch) return;
+    Statement s(db_, "SELECT epoch FROM leases WHERE chain = ?");
+    s.bind(1, chain);
+    if (!s.step() || s.u64(0) != *epoch)
+      throw StoreError(Errc::kFenced, "the lease of " + chain + " moved past epoch " + std::to_string(*epoch));
+  }
 
   Result<std::optional<std::uint64_t>> chain_id(const std::string& chain) override {
     return guarded([&] { return meta(chain, "chain_id"); });
@@ -144,10 +201,14 @@ class SqliteStore final : public Store {
       auto old_tag = meta(chain, "genesis");
       const bool differs = (old_id && *old_id != id) || (old_tag && *old_tag != genesis_tag);
       if (differs) {
+        // The lease stays: its epoch must keep growing, or a fenced writer could match again.
+        const std::uint64_t seq = meta(chain, "seq").value_or(0) + 1;
         for (const char* table : {"meta", "accounts", "transfers", "tokens", "balances", "blocks"}) {
           std::string sql = std::string("DELETE FROM ") + table + " WHERE chain = ?";
           Statement(db_, sql.c_str()).bind(1, chain).run();
         }
+        set_meta(chain, "seq", seq);
+        set_meta(chain, "unwind_seq", seq);
       }
       set_meta(chain, "chain_id", id);
       set_meta(chain, "genesis", genesis_tag);
@@ -170,28 +231,52 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<StoredAccount>> accounts(const std::string& chain) override {
+  Result<std::vector<Address>> followed_accounts(const std::string& chain, const Address& after,
+                                                 std::size_t limit) override {
     return guarded([&] {
-      std::vector<StoredAccount> out;
-      Statement s(db_, "SELECT account, synced_through FROM accounts WHERE chain = ?");
-      s.bind(1, chain);
-      while (s.step()) out.push_back({s.address(0), s.u64(1)});
+      std::vector<Address> out;
+      Statement s(db_, "SELECT account FROM accounts WHERE chain = ? AND followed = 1 AND account > ? ORDER BY account LIMIT ?");
+      s.bind(1, chain).bind(2, view(after)).bind(3, std::uint64_t{limit});
+      while (s.step()) out.push_back(s.address(0));
       return out;
     });
   }
 
-  Result<std::optional<StoredAccount>> account(const std::string& chain, const Address& account) override {
-    return guarded([&]() -> std::optional<StoredAccount> {
-      Statement s(db_, "SELECT synced_through FROM accounts WHERE chain = ? AND account = ?");
-      s.bind(1, chain).bind(2, view(account));
-      if (s.step()) return StoredAccount{account, s.u64(0)};
-      return std::nullopt;
+  Result<std::vector<StoredAccount>> pending_accounts(const std::string& chain, std::size_t limit) override {
+    return guarded([&] {
+      std::vector<StoredAccount> out;
+      Statement s(db_, "SELECT account, synced_through FROM accounts WHERE chain = ? AND followed = 0 LIMIT ?");
+      s.bind(1, chain).bind(2, std::uint64_t{limit});
+      while (s.step()) out.push_back({s.address(0), s.u64(1), false});
+      return out;
     });
+  }
+
+  Result<std::uint64_t> account_count(const std::string& chain) override {
+    return guarded([&] {
+      Statement s(db_, "SELECT count(*) FROM accounts WHERE chain = ?");
+      s.bind(1, chain);
+      s.step();
+      return s.u64(0);
+    });
+  }
+
+  Result<std::optional<StoredAccount>> account(const std::string& chain, const Address& account) override {
+    return guarded([&] { return read_account(chain, account); });
+  }
+  std::optional<StoredAccount> read_account(const std::string& chain, const Address& account) {
+    Statement s(db_, "SELECT synced_through, followed FROM accounts WHERE chain = ? AND account = ?");
+    s.bind(1, chain).bind(2, view(account));
+    if (s.step()) return StoredAccount{account, s.u64(0), s.u64(1) != 0};
+    return std::nullopt;
   }
 
   Result<void> commit(const std::string& chain, const SyncStep& step) override {
     return guarded([&] {
       exec_checked("BEGIN IMMEDIATE");
+      check_fence(chain, step.lease_epoch);
+      const std::uint64_t seq = bump_seq(chain);
+      std::set<Address> touched;
       Statement ins(db_,
                     "INSERT OR IGNORE INTO transfers (chain, txn_hash, log_index, block_num, block_timestamp, token, "
                     "from_addr, to_addr, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -201,9 +286,13 @@ class SqliteStore final : public Store {
             .bind(5, t.block_timestamp).bind(6, view(t.token)).bind(7, view(t.from)).bind(8, view(t.to))
             .bind(9, ByteView(amount.data(), amount.size()))
             .run();
+        touched.insert(t.from);
+        touched.insert(t.to);
       }
-      Statement acc(db_, "UPDATE accounts SET synced_through = ? WHERE chain = ? AND account = ?");
-      for (const auto& a : step.accounts) acc.bind(1, step.synced_through).bind(2, chain).bind(3, view(a)).run();
+      Statement acc(db_, "UPDATE accounts SET synced_through = ?, followed = max(followed, ?) WHERE chain = ? AND account = ?");
+      for (const auto& a : step.accounts)
+        acc.bind(1, step.synced_through).bind(2, std::uint64_t{step.follow}).bind(3, chain).bind(4, view(a)).run();
+      if (step.follow) touched.insert(step.accounts.begin(), step.accounts.end());
       if (step.chain_head) set_meta(chain, "head", *step.chain_head);
       Statement blk(db_, "INSERT INTO blocks (chain, block_num, hash) VALUES (?, ?, ?) ON CONFLICT (chain, block_num) DO UPDATE SET hash = excluded.hash");
       for (const auto& [num, hash] : step.block_hashes) blk.bind(1, chain).bind(2, num).bind(3, view(hash)).run();
@@ -212,36 +301,82 @@ class SqliteStore final : public Store {
       Statement tok(db_, "INSERT OR REPLACE INTO tokens (chain, token, symbol, decimals) VALUES (?, ?, ?, ?)");
       for (const auto& [addr, meta] : step.tokens)
         tok.bind(1, chain).bind(2, view(addr)).bind(3, meta.symbol).bind(4, std::uint64_t{meta.decimals}).run();
-      Statement bal(db_, "INSERT OR REPLACE INTO balances (chain, account, token, raw, block_num) VALUES (?, ?, ?, ?, ?)");
+      Statement bal(db_, "INSERT OR REPLACE INTO balances (chain, account, token, raw, block_num, stale) VALUES (?, ?, ?, ?, ?, 0)");
       for (const auto& b : step.balances) {
         auto raw = u256_to_word(b.raw);
         bal.bind(1, chain).bind(2, view(b.account)).bind(3, view(b.token)).bind(4, ByteView(raw.data(), raw.size()))
             .bind(5, b.block_num).run();
+        touched.insert(b.account);
       }
+      // Only rows of tracked accounts match: the other side of a transfer costs one index probe.
+      Statement mark(db_, "UPDATE accounts SET changed_seq = ? WHERE chain = ? AND account = ?");
+      for (const auto& a : touched) mark.bind(1, seq).bind(2, chain).bind(3, view(a)).run();
       exec_checked("COMMIT");
     });
   }
 
-  Result<std::vector<TokenTransfer>> transfers(const std::string& chain, const Address& account) override {
-    return guarded([&] {
-      std::vector<TokenTransfer> out;
-      Statement s(db_,
-                  "SELECT txn_hash, log_index, block_num, block_timestamp, token, from_addr, to_addr, amount FROM transfers "
-                  "WHERE chain = ?1 AND (from_addr = ?2 OR to_addr = ?2) ORDER BY block_num, log_index");
-      s.bind(1, chain).bind(2, view(account));
-      while (s.step()) {
-        TokenTransfer t;
-        t.txn_hash = s.hash(0);
-        t.log_index = static_cast<std::uint32_t>(s.u64(1));
-        t.block_num = s.u64(2);
-        t.block_timestamp = s.u64(3);
-        t.token = s.address(4);
-        t.from = s.address(5);
-        t.to = s.address(6);
-        t.raw_amount = s.u256(7);
-        out.push_back(t);
+  std::vector<TokenTransfer> read_transfers(const std::string& chain, const Address& account, std::uint64_t up_to,
+                                            std::optional<TransferCursor> after, std::size_t limit) {
+    std::vector<TokenTransfer> out;
+    // Two ordered index ranges, merged; UNION keeps a self-transfer once.
+    Statement s(db_,
+                "SELECT txn_hash, log_index, block_num, block_timestamp, token, from_addr, to_addr, amount FROM transfers "
+                "WHERE chain = ?1 AND from_addr = ?2 AND block_num <= ?3 AND (block_num > ?4 OR (block_num = ?4 AND log_index > ?5)) "
+                "UNION "
+                "SELECT txn_hash, log_index, block_num, block_timestamp, token, from_addr, to_addr, amount FROM transfers "
+                "WHERE chain = ?1 AND to_addr = ?2 AND block_num <= ?3 AND (block_num > ?4 OR (block_num = ?4 AND log_index > ?5)) "
+                "ORDER BY block_num, log_index LIMIT ?6");
+    s.bind(1, chain).bind(2, view(account)).bind(3, std::min<std::uint64_t>(up_to, INT64_MAX));
+    s.bind_i64(4, after ? static_cast<std::int64_t>(after->first) : -1).bind_i64(5, after ? after->second : -1);
+    s.bind_i64(6, static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX)));
+    while (s.step()) {
+      TokenTransfer t;
+      t.txn_hash = s.hash(0);
+      t.log_index = static_cast<std::uint32_t>(s.u64(1));
+      t.block_num = s.u64(2);
+      t.block_timestamp = s.u64(3);
+      t.token = s.address(4);
+      t.from = s.address(5);
+      t.to = s.address(6);
+      t.raw_amount = s.u256(7);
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  Result<std::vector<TokenTransfer>> transfers(const std::string& chain, const Address& account, std::uint64_t up_to_block,
+                                               std::optional<TransferCursor> after, std::size_t limit) override {
+    return guarded([&] { return read_transfers(chain, account, up_to_block, after, limit); });
+  }
+
+  std::vector<StoredBalance> read_balances(const std::string& chain, const Address& account, bool* stale) {
+    std::vector<StoredBalance> out;
+    Statement s(db_, "SELECT account, token, raw, block_num, stale FROM balances WHERE chain = ? AND account = ?");
+    s.bind(1, chain).bind(2, view(account));
+    while (s.step()) {
+      out.push_back({s.address(0), s.address(1), s.u256(2), s.u64(3)});
+      if (stale && s.u64(4)) *stale = true;
+    }
+    return out;
+  }
+
+  Result<std::optional<AccountRecord>> account_record(const std::string& chain, const Address& account) override {
+    return guarded([&]() -> std::optional<AccountRecord> {
+      auto stored = read_account(chain, account);
+      if (!stored) return std::nullopt;
+      AccountRecord r;
+      r.account = *stored;
+      r.head = meta(chain, "head").value_or(0);
+      r.transfers = read_transfers(chain, account, r.head, std::nullopt, SIZE_MAX);
+      r.balances = read_balances(chain, account, &r.stale);
+      Statement tok(db_, "SELECT symbol, decimals FROM tokens WHERE chain = ? AND token = ?");
+      for (const auto& t : r.transfers) {
+        if (r.tokens.count(t.token)) continue;
+        tok.bind(1, chain).bind(2, view(t.token));
+        if (tok.step()) r.tokens[t.token] = {tok.text(0), static_cast<unsigned>(tok.u64(1))};
+        tok.reset();
       }
-      return out;
+      return r;
     });
   }
 
@@ -256,11 +391,29 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<StoredBalance>> balances(const std::string& chain, const Address& account) override {
+    return guarded([&] { return read_balances(chain, account, nullptr); });
+  }
+
+  Result<std::vector<std::pair<Address, Address>>> balance_pairs(const std::string& chain,
+                                                                 const std::pair<Address, Address>& after,
+                                                                 std::size_t limit) override {
     return guarded([&] {
-      std::vector<StoredBalance> out;
-      Statement s(db_, "SELECT account, token, raw, block_num FROM balances WHERE chain = ? AND account = ?");
-      s.bind(1, chain).bind(2, view(account));
-      while (s.step()) out.push_back({s.address(0), s.address(1), s.u256(2), s.u64(3)});
+      std::vector<std::pair<Address, Address>> out;
+      Statement s(db_,
+                  "SELECT account, token FROM balances WHERE chain = ?1 AND (account > ?2 OR (account = ?2 AND token > ?3)) "
+                  "ORDER BY account, token LIMIT ?4");
+      s.bind(1, chain).bind(2, view(after.first)).bind(3, view(after.second)).bind(4, std::uint64_t{limit});
+      while (s.step()) out.emplace_back(s.address(0), s.address(1));
+      return out;
+    });
+  }
+
+  Result<std::vector<std::pair<Address, Address>>> stale_balances(const std::string& chain, std::size_t limit) override {
+    return guarded([&] {
+      std::vector<std::pair<Address, Address>> out;
+      Statement s(db_, "SELECT account, token FROM balances WHERE chain = ? AND stale = 1 LIMIT ?");
+      s.bind(1, chain).bind(2, std::uint64_t{limit});
+      while (s.step()) out.emplace_back(s.address(0), s.address(1));
       return out;
     });
   }
@@ -279,16 +432,75 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<void> rollback_above(const std::string& chain, std::uint64_t fork_block) override {
+  Result<void> rollback_above(const std::string& chain, std::uint64_t fork_block,
+                              std::optional<std::uint64_t> lease_epoch) override {
     return guarded([&] {
       exec_checked("BEGIN IMMEDIATE");
+      check_fence(chain, lease_epoch);
+      const std::uint64_t seq = bump_seq(chain);
+      set_meta(chain, "unwind_seq", seq);
       for (const char* sql : {"DELETE FROM transfers WHERE chain = ? AND block_num > ?",
                               "DELETE FROM blocks WHERE chain = ? AND block_num > ?",
-                              "DELETE FROM balances WHERE chain = ? AND block_num > ?",
+                              "UPDATE balances SET stale = 1 WHERE chain = ? AND block_num > ?",
                               "UPDATE accounts SET synced_through = ?2 WHERE chain = ?1 AND synced_through > ?2",
                               "UPDATE meta SET value = ?2 WHERE chain = ?1 AND key = 'head' AND value > ?2"})
         Statement(db_, sql).bind(1, chain).bind(2, fork_block).run();
       exec_checked("COMMIT");
+    });
+  }
+
+  Result<ChangeMark> change_mark(const std::string& chain) override {
+    return guarded([&] {
+      return ChangeMark{meta(chain, "seq").value_or(0), meta(chain, "unwind_seq").value_or(0), meta(chain, "head")};
+    });
+  }
+
+  Result<std::vector<Address>> changed_accounts(const std::string& chain, std::uint64_t since) override {
+    return guarded([&] {
+      std::vector<Address> out;
+      Statement s(db_, "SELECT account FROM accounts WHERE chain = ? AND changed_seq > ?");
+      s.bind(1, chain).bind(2, since);
+      while (s.step()) out.push_back(s.address(0));
+      return out;
+    });
+  }
+
+  Result<std::optional<std::uint64_t>> acquire_lease(const std::string& chain, const std::string& holder,
+                                                     std::uint64_t ttl_ms) override {
+    return guarded([&]() -> std::optional<std::uint64_t> {
+      exec_checked("BEGIN IMMEDIATE");
+      const std::int64_t now = now_ms();
+      const std::int64_t until = now + static_cast<std::int64_t>(ttl_ms);
+      Statement s(db_, "SELECT holder, epoch, expires_ms FROM leases WHERE chain = ?");
+      s.bind(1, chain);
+      std::optional<std::uint64_t> epoch;
+      if (!s.step()) {
+        Statement(db_, "INSERT INTO leases (chain, holder, epoch, expires_ms) VALUES (?, ?, 1, ?)")
+            .bind(1, chain).bind(2, holder).bind_i64(3, until).run();
+        epoch = 1;
+      } else if (s.text(0) == holder || static_cast<std::int64_t>(s.u64(2)) < now) {
+        // A takeover bumps the epoch; the same holder renewing keeps it.
+        epoch = s.text(0) == holder ? s.u64(1) : s.u64(1) + 1;
+        Statement(db_, "UPDATE leases SET holder = ?, epoch = ?, expires_ms = ? WHERE chain = ?")
+            .bind(1, holder).bind(2, *epoch).bind_i64(3, until).bind(4, chain).run();
+      }
+      exec_checked("COMMIT");
+      return epoch;
+    });
+  }
+
+  Result<void> release_lease(const std::string& chain, const std::string& holder) override {
+    return guarded([&] {
+      Statement(db_, "UPDATE leases SET expires_ms = 0 WHERE chain = ? AND holder = ?").bind(1, chain).bind(2, holder).run();
+    });
+  }
+
+  Result<std::optional<LeaseHolder>> lease_holder(const std::string& chain) override {
+    return guarded([&]() -> std::optional<LeaseHolder> {
+      Statement s(db_, "SELECT holder, epoch, expires_ms FROM leases WHERE chain = ?");
+      s.bind(1, chain);
+      if (!s.step()) return std::nullopt;
+      return LeaseHolder{s.text(0), s.u64(1), static_cast<std::int64_t>(s.u64(2)) >= now_ms()};
     });
   }
 
