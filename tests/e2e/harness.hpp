@@ -67,7 +67,8 @@ class Harness {
     const auto& c = cfg.chains[0].settings;
     std::ostringstream t;
     t << "[server]\nlisten = \"" << cfg.server.listen << "\"\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
-      << cfg.store.path << "\"\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [\"" << c.rpc_urls[0]
+      << cfg.store.path << "\"\nurl = \"" << cfg.store.url << "\"\nleader_lease_s = " << cfg.store.leader_lease.count()
+      << "\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [\"" << c.rpc_urls[0]
       << "\"]\nmulticall3 = \"" << (c.multicall3 ? hex::encode(view(*c.multicall3)) : "") << "\"\npoll_interval_ms = "
       << cfg.chains[0].indexer.poll_interval.count() << "\nfinality_depth = " << cfg.chains[0].indexer.finality_depth
       << "\nbackfill_commit_blocks = " << cfg.chains[0].indexer.backfill_commit_blocks
@@ -197,6 +198,9 @@ class ServerProcess {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  /// SIGSTOP / SIGCONT: a process that stalls (a long GC pause, a frozen VM) and wakes up later.
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
   chain::HttpResponse get(const std::string& target) const {
     auto r = chain::http_get(must(chain::parse_url("http://127.0.0.1:" + std::to_string(port_) + target), "url"));
     return r ? *r : chain::HttpResponse{};

@@ -8,6 +8,7 @@
 
 #include "chain/abi.hpp"
 #include "core/hex.hpp"
+#include "account_fixture.hpp"
 #include "harness.hpp"
 #include "core/metrics.hpp"
 #include "indexer/chain_indexer.hpp"
@@ -21,53 +22,7 @@ using devnet::mint_call;
 using devnet::transfer_call;
 namespace json = boost::json;
 
-class IndexE2E : public ::testing::Test {
- public:  // shared with the reorg_case helper
-  Harness h;
-  TempDir dir;
-  Address owner = dev_account(3);
-  Address funder = dev_account(0);
-  Address merchant = dev_account(4);
-  Address account;
-  std::vector<Address> tokens;
-  std::string target = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner);
-
-  void SetUp() override {
-    chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
-    account = must(deriver.derive(owner), "derive");
-    for (auto [sym, dec] : {std::pair{"USDC", 6u}, {"WETH", 18u}, {"DAI", 18u}}) {
-      Address t = must(devnet::deploy_token(h.chain(), h.artifacts(), sym, dec), "deploy");
-      must(h.chain().send(funder, t, mint_call(funder, U256("1000000000000000000000000000"))), "mint");
-      must(h.chain().send(funder, t, transfer_call(account, 1000000)), "fund account");
-      tokens.push_back(t);
-    }
-    must(h.chain().impersonate(account), "impersonate");
-    must(h.chain().send(account, tokens[0], transfer_call(merchant, 1234)), "spend");
-  }
-
-  std::uint64_t head() { return must(h.chain().block_number(), "head"); }
-
-  // The indexed answer once it describes the chain's current head, or the last one seen.
-  template <class S>
-  chain::HttpResponse settled(const S& server) {
-    chain::HttpResponse res;
-    const std::string want = std::to_string(head());
-    eventually([&] {
-      res = server.get(target);
-      return res.status == 200 && res.header("x-block-number") == want;
-    });
-    return res;
-  }
-
-  void expect_same_as_chain(const chain::HttpResponse& indexed, const std::string& what) {
-    Server stateless(h.config());
-    auto truth = stateless.get(target);
-    ASSERT_EQ(truth.status, 200u);
-    EXPECT_EQ(indexed.status, 200u) << what << ": " << indexed.body;
-    EXPECT_EQ(indexed.header("x-block-number"), truth.header("x-block-number")) << what;
-    EXPECT_EQ(indexed.body, truth.body) << what;
-  }
-};
+class IndexE2E : public FundedAccount {};
 
 TEST_F(IndexE2E, ColdWarmAndFreshTransfersMatchTheChain) {
   Server indexed(h.indexed_config(dir.file("index.db"), 100));

@@ -44,7 +44,8 @@ struct ProviderShape {
 class ProviderProxy {
  public:
   struct Stats {
-    long http_requests = 0, calls = 0, get_logs = 0, block_by_number = 0, refused = 0, throttled = 0;
+    long http_requests = 0, calls = 0, get_logs = 0, block_by_number = 0, block_number = 0, eth_call = 0, refused = 0,
+         throttled = 0;
     int peak_in_flight = 0;
   };
 
@@ -107,6 +108,8 @@ class ProviderProxy {
         if (!c.is_object()) continue;
         if (c.at("method") == "eth_getLogs") ++stats_.get_logs;
         if (c.at("method") == "eth_getBlockByNumber") ++stats_.block_by_number;
+        if (c.at("method") == "eth_blockNumber") ++stats_.block_number;
+        if (c.at("method") == "eth_call") ++stats_.eth_call;
       }
       if (shape_.max_rps > 0) {  // providers count every batch element
         const auto now = std::chrono::steady_clock::now();
@@ -140,7 +143,12 @@ class ProviderProxy {
       };
       if (method == "eth_getLogs") {
         auto& f = params[0].as_object();
-        auto from = number(f.at("fromBlock")), to = number(f.at("toBlock"));
+        if (f.contains("blockHash")) {  // one block by its hash (EIP-234): no range to cap
+          forward({id, method, 0, 0});
+          continue;
+        }
+        auto from = f.contains("fromBlock") ? number(f.at("fromBlock")) : std::nullopt;
+        auto to = f.contains("toBlock") ? number(f.at("toBlock")) : std::nullopt;
         if (!from || !to || *to < *from) {
           out[i] = error(id, -32602, "invalid block range");
           continue;

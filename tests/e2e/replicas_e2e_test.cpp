@@ -1,0 +1,203 @@
+// Two `creditscope serve` processes on one real PostgreSQL 15 database (a throw-away cluster):
+// both answer the chain's ground truth, new transfers reach both within a poll interval plus a
+// second, the leader's kill -9 or pause hands the chain over within the lease without losing or
+// duplicating anything, and the new leader follows a reorg.
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <regex>
+
+#include "account_fixture.hpp"
+#include "harness.hpp"
+#include "store/testing/pg_cluster.hpp"
+
+namespace creditscope::e2e {
+namespace {
+using devnet::transfer_call;
+using Ms = std::chrono::milliseconds;
+namespace json = boost::json;
+
+constexpr long kPollMs = 100;
+constexpr auto kLease = std::chrono::seconds(2);
+
+class ReplicasE2E : public FundedAccount {
+ protected:
+  std::string url = store::testing::PgCluster::shared().create_database();
+
+  struct Replica {
+    unsigned short port;
+    std::unique_ptr<ServerProcess> process;
+    chain::HttpResponse get(const std::string& t) const { return process->get(t); }
+  };
+
+  Replica start() {
+    auto cfg = h.indexed_config(dir.file("unused.db"), kPollMs);
+    cfg.store.mode = "postgres";
+    cfg.store.url = url;
+    cfg.store.leader_lease = kLease;
+    const unsigned short port = devnet::free_port();
+    cfg.server.listen = "127.0.0.1:" + std::to_string(port);
+    const std::string path = dir.file("replica-" + std::to_string(port) + ".toml");
+    std::ofstream(path) << h.toml(cfg);
+    return Replica{port, std::make_unique<ServerProcess>(path, port)};
+  }
+
+  // A metric's value summed over the series whose labels contain `labels`.
+  static double metric(const Replica& r, const std::string& name, const std::string& labels = "") {
+    const std::string body = r.get("/metrics").body;
+    double sum = 0;
+    std::istringstream in(body);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
+      if (line.find(labels) == std::string::npos) continue;
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+  }
+  static bool leads(const Replica& r) { return metric(r, "creditscope_leader", "chain=\"base\"") == 1; }
+
+  // Waits until exactly one of the two leads; returns its index.
+  int leader_of(const Replica& a, const Replica& b) {
+    int who = -1;
+    EXPECT_TRUE(eventually([&] {
+      const bool la = leads(a), lb = leads(b);
+      who = la && !lb ? 0 : lb && !la ? 1 : -1;
+      return who >= 0;
+    })) << "no single leader";
+    return who;
+  }
+
+  struct Pair {
+    Replica a, b;
+    Replica* leader = nullptr;
+    Replica* other = nullptr;
+  };
+  // Two replicas on the database, once exactly one of them leads; null when that never happens.
+  std::unique_ptr<Pair> start_pair() {
+    auto p = std::make_unique<Pair>(Pair{start(), start()});
+    const int who = leader_of(p->a, p->b);
+    if (who < 0) return nullptr;
+    p->leader = who == 0 ? &p->a : &p->b;
+    p->other = who == 0 ? &p->b : &p->a;
+    return p;
+  }
+
+  // Runs ServerProcess's get until the body names txn, and says how long that took from `since`.
+  static std::optional<Ms> time_until_served(const Replica& r, const std::string& target, const std::string& txn,
+                                             std::chrono::steady_clock::time_point since, Ms limit) {
+    const bool seen = eventually([&] { return r.get(target).body.find(txn) != std::string::npos; }, limit);
+    if (!seen) return std::nullopt;
+    return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - since);
+  }
+};
+
+TEST_F(ReplicasE2E, BothAnswerTheChainAndANewTransferReachesBothWithinThePollPlusOneSecond) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica &a = pair->a, &b = pair->b, &leader = *pair->leader, &follower = *pair->other;
+  // The first request reaches the replica that does not lead: the leader backfills it.
+  expect_same_as_chain(settled(follower), "cold, through the replica that does not lead");
+  expect_same_as_chain(settled(leader), "through the leader");
+  EXPECT_EQ(metric(a, "creditscope_backfills_total", "outcome=\"ok\"") + metric(b, "creditscope_backfills_total", "outcome=\"ok\""), 1)
+      << "one backfill per account across replicas";
+
+  auto receipt = must(h.chain().send(funder, tokens[1], transfer_call(account, 777)), "new transfer");
+  const auto mined = std::chrono::steady_clock::now();
+  const std::string txn = hex::encode(view(receipt.txn_hash));
+  const Ms bound = Ms(kPollMs) + std::chrono::seconds(1);
+  for (const Replica* r : {&a, &b}) {
+    auto took = time_until_served(*r, target, txn, mined, bound);
+    ASSERT_TRUE(took) << "transfer in block " << receipt.block_num << " not served by :" << r->port << " within " << bound.count() << " ms";
+    std::cerr << "replica :" << r->port << " served block " << receipt.block_num << " after " << took->count() << " ms\n";
+  }
+  expect_same_as_chain(settled(a), "replica a after a new transfer");
+  expect_same_as_chain(settled(b), "replica b after a new transfer");
+  // Both report their role, and both are ready (the chain is followed by someone).
+  EXPECT_EQ(metric(a, "creditscope_leader") + metric(b, "creditscope_leader"), 1);
+  for (const Replica* r : {&a, &b}) {
+    auto ready = r->get("/readyz");
+    EXPECT_EQ(ready.status, 200u) << ready.body;
+  }
+}
+
+TEST_F(ReplicasE2E, KillNineOfTheLeaderHandsOverWithinTheLeaseAndLosesNothing) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica &leader = *pair->leader, &survivor = *pair->other;
+  expect_same_as_chain(settled(survivor), "before the kill");
+
+  leader.process->kill9();
+  const auto killed = std::chrono::steady_clock::now();
+  // Transfers mined while nobody leads are picked up by the next leader.
+  auto gap = must(h.chain().send(funder, tokens[2], transfer_call(account, 4321)), "transfer while nobody leads");
+  ASSERT_TRUE(eventually([&] { return leads(survivor); }, kLease + Ms(500)));
+  const auto took = std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - killed);
+  std::cerr << "takeover after " << took.count() << " ms (lease " << kLease.count() << " s)\n";
+  EXPECT_LE(took, kLease) << "the lease was not taken over within leader_lease_s";
+  auto after = settled(survivor);
+  EXPECT_NE(after.body.find(hex::encode(view(gap.txn_hash))), std::string::npos);
+  expect_same_as_chain(after, "after the leader's kill -9");  // nothing lost, nothing twice
+
+  // A new account asked for on the survivor is backfilled by it, now the leader.
+  const Address owner2 = devnet::dev_account(5);
+  chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+  const Address account2 = must(deriver.derive(owner2), "derive");
+  must(h.chain().send(funder, tokens[0], transfer_call(account2, 99)), "fund the second account");
+  const std::string target2 = "/v2/credit/balances?chain=base&owner=" + to_checksum(owner2);
+  chain::HttpResponse cold;
+  ASSERT_TRUE(eventually([&] {
+    cold = survivor.get(target2);
+    return cold.status == 200 && cold.header("x-block-number") == std::to_string(head());
+  }));
+  Server stateless(h.config());
+  EXPECT_EQ(cold.body, stateless.get(target2).body);
+}
+
+TEST_F(ReplicasE2E, APausedLeaderThatWakesUpCannotCommit) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica &old_leader = *pair->leader, &other = *pair->other;
+  expect_same_as_chain(settled(other), "before the pause");
+  old_leader.process->pause();
+  ASSERT_TRUE(eventually([&] { return leads(other); }, kLease + Ms(500)));
+  auto during = must(h.chain().send(funder, tokens[1], transfer_call(account, 31337)), "transfer during the pause");
+  expect_same_as_chain(settled(other), "while the old leader is paused");
+  // It wakes up believing it leads: whatever it tries to write is fenced, and it steps down.
+  old_leader.process->resume();
+  must(h.chain().send(account, tokens[1], transfer_call(merchant, 7)), "transfer after the wake-up");
+  EXPECT_TRUE(eventually([&] { return !leads(old_leader) && leads(other); }, kLease + Ms(1000)));
+  auto answer = settled(old_leader);
+  EXPECT_NE(answer.body.find(hex::encode(view(during.txn_hash))), std::string::npos);
+  expect_same_as_chain(answer, "the woken replica");
+  expect_same_as_chain(settled(other), "the new leader");
+}
+
+TEST_F(ReplicasE2E, TheNewLeaderFollowsAReorg) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica& survivor = *pair->other;
+  settled(survivor);
+  pair->leader->process->kill9();
+  ASSERT_TRUE(eventually([&] { return leads(survivor); }, kLease + Ms(500)));
+
+  auto id = must(h.chain().rpc().call("evm_snapshot", {}), "snapshot");
+  auto orphan = must(h.chain().send(funder, tokens[2], transfer_call(account, 5555)), "orphan in");
+  must(h.chain().mine(3), "pad");
+  auto before = settled(survivor);
+  ASSERT_NE(before.body.find(hex::encode(view(orphan.txn_hash))), std::string::npos);
+  ASSERT_TRUE(must(h.chain().rpc().call("evm_revert", json::array{id}), "revert").as_bool());
+  auto replacement = must(h.chain().send(funder, tokens[1], transfer_call(account, 4242)), "replacement");
+  must(h.chain().mine(6), "outgrow the old branch");
+  auto after = settled(survivor);
+  EXPECT_EQ(after.body.find(hex::encode(view(orphan.txn_hash))), std::string::npos) << "orphaned transfer still served";
+  EXPECT_NE(after.body.find(hex::encode(view(replacement.txn_hash))), std::string::npos);
+  expect_same_as_chain(after, "after a reorg followed by the new leader");
+  EXPECT_GE(metric(survivor, "creditscope_reorgs_total"), 1);
+}
+
+}  // namespace
+}  // namespace creditscope::e2e
