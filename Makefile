@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench bench-cold sanitize fuzz readme clean
+.PHONY: all deps build test run bench bench-cold bench-scale sanitize fuzz readme clean
 
 all: build
 
@@ -46,7 +46,15 @@ bench: build
 # bench/results/cold.md and the "Cold path" section of BENCHMARKS.md. About 4 minutes.
 bench-cold: build
 	$(BUILD)/bench/creditscope-cold-bench
-	python3 bench/cold_section.py
+	python3 bench/section.py cold
+
+# 100,000 tracked accounts (1,000 with 20 transfers) on SQLite and on a throw-away PostgreSQL:
+# RSS, restart to ready, follower calls per block, hot and not-in-cache latency, one vs two
+# replicas. Writes bench/results/scale.md. About 10 minutes; ACCOUNTS=20000 for a quick run.
+ACCOUNTS ?= 100000
+bench-scale: build
+	$(BUILD)/bench/creditscope-scale-bench $(ACCOUNTS) 1000
+	python3 bench/section.py scale
 
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_TESTS = core_test chain_test store_test indexer_test pricing_test api_test app_test

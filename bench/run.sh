@@ -224,7 +224,8 @@ jq -n --argjson scale "$SCALE" --argjson seed "$seed_s" --argjson head "$head" -
     accounts: $accounts, runs: $runs}' > bench/results/latest.json
 python3 bench/report.py bench/results/latest.json bench/results/chart.png > BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
-# The cold-path section comes from make bench-cold; keep the last one.
-[[ -f bench/results/cold.md ]] && python3 bench/cold_section.py
+# The cold-path and scale sections come from make bench-cold and make bench-scale; keep the last ones.
+[[ -f bench/results/cold.md ]] && python3 bench/section.py cold
+[[ -f bench/results/scale.md ]] && python3 bench/section.py scale
 cat BENCHMARKS.md
 [ $mismatch = 0 ]

@@ -56,6 +56,7 @@ void ChainIndexer::stop() {
     std::lock_guard lock(wake_mutex_);
   }
   wake_.notify_all();
+  serving_cv_.notify_all();
   {
     std::lock_guard lock(backfill_mutex_);  // so no worker misses the wake-up between check and wait
   }
@@ -89,7 +90,13 @@ void ChainIndexer::lease_loop() {
     // A store that does not answer cannot confirm the lease: stop leading rather than risk two
     // leaders (fencing would refuse the writes anyway).
     const std::uint64_t now = got && *got ? **got : 0;
-    epoch_ = now;
+    if (now != before) {
+      {
+        std::lock_guard lock(wake_mutex_);
+        epoch_ = now;
+      }
+      wake_.notify_all();  // the follower starts (or stops) leading now, not at its next poll
+    }
     if (now && now != before) std::cerr << settings_.name << ": this process leads (lease epoch " << now << ")\n";
     if (!now && before)
       std::cerr << settings_.name << ": lease lost" << (got ? "" : " (" + got.error().message + ")")
@@ -127,7 +134,8 @@ void ChainIndexer::change_loop() {
       // Every pass until someone follows (readiness should not lag), then once a second.
       if (!followed_by_someone_ || Clock::now() - last_lease_check >= std::chrono::seconds(1)) {
         auto holder = store_.lease_holder();
-        followed_by_someone_ = holder && *holder && (*holder)->live;
+        const bool was = followed_by_someone_.exchange(holder && *holder && (*holder)->live);
+        if (!was && followed_by_someone_) announce_serving();
         last_lease_check = Clock::now();
       }
     }
@@ -290,17 +298,23 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
 }
 
 Result<void> ChainIndexer::wait_serving(Clock::time_point deadline) {
-  for (;;) {
-    const std::uint64_t epoch = epoch_;
-    if (epoch && loaded_epoch_ == epoch) return {};
-    if (!epoch && followed_by_someone_) return {};
-    // A load that already failed means the node is unreachable: say so now rather than at the deadline.
-    if ((epoch && load_failed_) || Clock::now() >= deadline)
-      return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
-    std::unique_lock lock(wake_mutex_);
-    wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_.load(); });
+  // A load that already failed means the node is unreachable: say so now rather than at the deadline.
+  auto failed = [this] { return epoch_ && load_failed_; };
+  std::unique_lock lock(wake_mutex_);
+  // Woken together when serving starts, so requests that waited arrive at the backfill queue as
+  // one burst (and share a sweep). The timeout covers a change another replica made.
+  while (!followed()) {
     if (stopping_) return make_error(Errc::kUpstream, "shutting down");
+    if (failed() || Clock::now() >= deadline)
+      return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
+    serving_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(100)));
   }
+  return {};
+}
+
+void ChainIndexer::announce_serving() {
+  { std::lock_guard lock(wake_mutex_); }
+  serving_cv_.notify_all();
 }
 
 std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& account) {
@@ -379,14 +393,19 @@ void ChainIndexer::sweep(const std::vector<Address>& accounts) {
   // all do; resumed ones may not). A cursor below the factory's block (registered by a replica
   // that did not know it yet) starts there: no credit account existed before.
   std::map<std::uint64_t, std::vector<Address>> groups;
-  for (const auto& a : accounts) {
-    auto added = store_.add_account(a, before_start);
-    auto stored = added ? store_.account(a) : Result<std::optional<store::StoredAccount>>(added.error());
-    if (!stored) settle(a, stored.error());
-    else if (!*stored) settle(a, make_error(Errc::kInternal, "account vanished from the store"));
-    else if ((*stored)->followed) settle(a, Result<void>{});  // a previous leader finished it
-    else groups[std::max((*stored)->synced_through, before_start)].push_back(a);
+  auto rows = store_.register_accounts(accounts, before_start);
+  if (!rows) {
+    for (const auto& a : accounts) settle(a, rows.error());
+    return;
   }
+  std::set<Address> seen;
+  for (const auto& row : *rows) {
+    seen.insert(row.account);
+    if (row.followed) settle(row.account, Result<void>{});  // a previous leader finished it
+    else groups[std::max(row.synced_through, before_start)].push_back(row.account);
+  }
+  for (const auto& a : accounts)
+    if (!seen.count(a)) settle(a, make_error(Errc::kInternal, "account vanished from the store"));
   for (const auto& [_, group] : groups) {
     auto r = run_backfill(group);
     for (const auto& a : group) settle(a, r);
@@ -478,11 +497,9 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
       if (members.count(t.to)) pairs.insert({t.to, t.token});
       if (members.count(t.from)) pairs.insert({t.from, t.token});
     }
-    for (const auto& a : group) {
-      auto earlier = store_.transfers(a, through, std::nullopt, SIZE_MAX);
-      if (!earlier) return earlier.error();
-      for (const auto& t : *earlier) pairs.insert({a, t.token});
-    }
+    auto earlier = store_.held_tokens(group, through);
+    if (!earlier) return earlier.error();
+    pairs.insert(earlier->begin(), earlier->end());
     std::set<Address> unseen;
     for (const auto& [account, token] : pairs)
       if (!known_tokens_.count(token)) unseen.insert(token);
@@ -533,10 +550,12 @@ void ChainIndexer::follower_loop() {
       if (auto r = become_leader(); !r) {
         more = r.error();
         load_failed_ = true;
+        announce_serving();  // waiting requests learn at once that the node is unreachable
       } else {
         loaded_epoch_ = epoch;
         load_failed_ = false;
         more = true;
+        announce_serving();
       }
     } else if (epoch) {
       more = follow_once(epoch);
@@ -554,7 +573,7 @@ void ChainIndexer::follower_loop() {
     }
     if (more && *more) continue;
     std::unique_lock lock(wake_mutex_);
-    wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_.load(); });
+    wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_.load() || epoch_ != epoch; });
   }
 }
 

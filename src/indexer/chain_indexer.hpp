@@ -79,8 +79,12 @@ class ChainIndexer final : public AccountSource {
   /// The block the index is synced through, as last read from the store (0 before any).
   std::uint64_t head() const { return head_; }
   bool leader() const { return epoch_ != 0; }
-  /// The store answers and some replica holds a live lease for this chain.
-  bool followed() const { return followed_by_someone_; }
+  /// Answers can be given: this process leads and has loaded the index, or the store answers and
+  /// another replica holds a live lease for this chain.
+  bool followed() const {
+    const std::uint64_t epoch = epoch_;
+    return epoch ? loaded_epoch_ == epoch : followed_by_someone_.load();
+  }
 
  private:
   void lease_loop();
@@ -92,6 +96,7 @@ class ChainIndexer final : public AccountSource {
   // Waits until answers may be given: this process leads and has loaded, or another live leader
   // (which checked the chain's identity when it took the lease) follows the chain.
   Result<void> wait_serving(std::chrono::steady_clock::time_point deadline);
+  void announce_serving();  // wakes wait_serving()
   std::uint64_t before_start() const;  // the synced_through of an account nothing is stored for yet
 
   // Reads a followed account from the store into the cache; nullopt when it is not followed (yet).
@@ -147,7 +152,8 @@ class ChainIndexer final : public AccountSource {
 
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;        // the loops' sleeps
+  std::condition_variable serving_cv_;  // wait_serving(); with wake_mutex_
   std::thread follower_, lease_thread_, change_thread_;
 };
 

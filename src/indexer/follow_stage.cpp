@@ -1,6 +1,7 @@
 #include "indexer/follow_stage.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "chain/blocks.hpp"
@@ -28,9 +29,18 @@ Result<void> FollowStage::load() {
   head_known_ = head->has_value();
   head_ = head->value_or(0);
   hashes_ = std::move(*hashes);
+  auto pairs = store_.balance_count();
+  if (!pairs) return pairs.error();
   refresh_after_ = {};
   refresh_seen_ = 0;
+  refresh_page_ = refresh_page_for(*pairs);
   return {};
+}
+
+std::size_t FollowStage::refresh_page_for(std::uint64_t pairs) const {
+  const double steps = std::max(1.0, static_cast<double>(options_.balance_refresh.count()) * 1000.0 /
+                                         static_cast<double>(std::max<std::int64_t>(1, options_.poll_interval.count())));
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(static_cast<double>(pairs) / steps)));
 }
 
 Result<std::vector<std::pair<Address, Address>>> FollowStage::refresh_page() {
@@ -96,28 +106,42 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
       return FollowOutcome{true, false, head_};  // headers from two forks: caught mid-reorg, look again
   }
 
-  const bool match_all = tracked.size() > options_.accounts_per_filter;
-  std::vector<Address> lists;
-  if (!match_all) lists.assign(tracked.begin(), tracked.end());
-  std::function<bool(const Address&)> match;
-  if (match_all) match = [&tracked](const Address& a) { return tracked.count(a) > 0; };
+  const std::function<bool(const Address&)> match_tracked = [&tracked](const Address& a) { return tracked.count(a) > 0; };
   std::vector<TokenTransfer> transfers;
-  if (!tracked.empty()) {
-    if (target == head_ + 1) {
-      auto logs = chain::fetch_block_transfer_logs(rpc_, headers.at(target).hash, target, lists, match);
-      if (!logs) return logs.error();
-      transfers = std::move(*logs);
-    } else {
-      chain::ScanOptions scan;
-      scan.match_any = match;
-      auto logs = chain::fetch_transfer_logs(rpc_, lists, head_ + 1, target, tuner_, scan);
-      if (!logs) return logs.error();
-      transfers = std::move(*logs);
-      // Logs of a range carry no block hash to pin them: did the chain change while we read them?
-      auto recheck = chain::fetch_headers(rpc_, {target});
-      if (!recheck) return recheck.error();
-      if (recheck->at(target).hash != headers.at(target).hash) return FollowOutcome{true, false, head_};
+  if (!tracked.empty() && target == head_ + 1) {
+    // One block: all its Transfers by the block's hash, matched here (one call whatever the set).
+    auto logs = chain::fetch_block_transfer_logs(rpc_, headers.at(target).hash, target, {}, match_tracked);
+    if (!logs && chain::classify_logs_error(logs.error().message).kind == chain::LogLimit::Kind::kResultCap) {
+      // More Transfers in one block than the provider returns at once: ask by topic lists.
+      std::vector<Address> all(tracked.begin(), tracked.end());
+      std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a log can name two chunks
+      for (std::size_t i = 0; i < all.size(); i += options_.accounts_per_filter) {
+        std::vector<Address> chunk(all.begin() + static_cast<std::ptrdiff_t>(i),
+                                   all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), i + options_.accounts_per_filter)));
+        auto part = chain::fetch_block_transfer_logs(rpc_, headers.at(target).hash, target, chunk, nullptr);
+        if (!part) return part.error();
+        for (auto& t : *part) unique.emplace(std::pair{t.block_num, t.log_index}, std::move(t));
+      }
+      logs = std::vector<TokenTransfer>{};
+      for (auto& [_, t] : unique) logs->push_back(std::move(t));
     }
+    if (!logs) return logs.error();
+    transfers = std::move(*logs);
+  } else if (!tracked.empty()) {
+    // A range: topic lists (an in and an out list) while the set fits one, else every Transfer
+    // of the range matched here; the scan splits ranges under the provider's caps.
+    const bool match_all = tracked.size() > options_.accounts_per_filter;
+    std::vector<Address> lists;
+    if (!match_all) lists.assign(tracked.begin(), tracked.end());
+    chain::ScanOptions scan;
+    if (match_all) scan.match_any = match_tracked;
+    auto logs = chain::fetch_transfer_logs(rpc_, lists, head_ + 1, target, tuner_, scan);
+    if (!logs) return logs.error();
+    transfers = std::move(*logs);
+    // Logs of a range carry no block hash to pin them: did the chain change while we read them?
+    auto recheck = chain::fetch_headers(rpc_, {target});
+    if (!recheck) return recheck.error();
+    if (recheck->at(target).hash != headers.at(target).hash) return FollowOutcome{true, false, head_};
   }
   for (auto& t : transfers)
     if (auto h = headers.find(t.block_num); t.block_timestamp == 0 && h != headers.end()) t.block_timestamp = h->second.timestamp;
@@ -160,9 +184,7 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
     Metrics::global().inc(kRefreshReadsMetric, {{"chain", settings_.name}}, static_cast<double>(refresh->size()));
     refresh_seen_ += refresh->size();
     if (refresh->size() < refresh_page_) {  // a round is complete: size the next one's pages
-      const double steps = std::max(1.0, static_cast<double>(options_.balance_refresh.count()) * 1000.0 /
-                                             static_cast<double>(std::max<std::int64_t>(1, options_.poll_interval.count())));
-      refresh_page_ = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(refresh_seen_) / steps) + 1);
+      refresh_page_ = refresh_page_for(refresh_seen_);
       refresh_seen_ = 0;
       refresh_after_ = {};
     } else {

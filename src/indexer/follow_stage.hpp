@@ -5,11 +5,12 @@
 // refresh position); everything else is in the store.
 //
 // Cost per poll does not grow with the tracked set: one eth_getBlockByNumber("latest"); for one new
-// block the logs by its hash (EIP-234: no recheck needed); for k > 1 new blocks k-1 headers, the
-// logs of the range and one recheck of the target. Up to accounts_per_filter accounts the logs are
-// asked for by topic lists (an in and an out list), above it every Transfer of the new blocks is
-// fetched and matched locally. Balance reads come on top: the (account, token) pairs new transfers
-// touched, stale pairs after an unwind, and a bounded page of the periodic refresh.
+// block every Transfer of it by its hash (EIP-234: no recheck needed), matched locally: 2 calls;
+// for k > 1 new blocks k-1 headers, the logs of the range (topic lists, an in and an out list, up
+// to accounts_per_filter accounts; above that every Transfer, matched locally) and one recheck of
+// the target: k + 3 calls at most. So at most 3 calls per new block, plus the balance reads: the
+// (account, token) pairs new transfers touched, stale pairs after an unwind, and a bounded page of
+// the periodic refresh. Polls that find no new block cost the one header call.
 
 #include <chrono>
 #include <map>
@@ -61,6 +62,8 @@ class FollowStage {
  private:
   Result<void> unwind(std::uint64_t lease_epoch);
   Result<std::vector<std::pair<Address, Address>>> refresh_page();
+  // Pairs per step so that `pairs` pairs are read once per balance_refresh, one page per poll.
+  std::size_t refresh_page_for(std::uint64_t pairs) const;
 
   const chain::ChainSettings& settings_;
   const FollowOptions options_;
@@ -74,7 +77,7 @@ class FollowStage {
   std::uint64_t unwinds_ = 0;
   std::pair<Address, Address> refresh_after_{};  // the periodic refresh's position
   std::size_t refresh_seen_ = 0;                 // pairs seen in the current refresh round
-  std::size_t refresh_page_ = 100;               // pairs per step, from the last round's count
+  std::size_t refresh_page_ = 1;                 // pairs per step, from the stored count or the last round's
 };
 
 }  // namespace creditscope::indexer

@@ -242,6 +242,43 @@ class PostgresStore final : public Store {
     return tx([&](Txn& t) { return read_account(t, chain, account); });
   }
 
+  Result<std::vector<StoredAccount>> register_accounts(const std::string& chain, const std::vector<Address>& accounts,
+                                                       std::uint64_t synced_through) override {
+    return tx([&](Txn& t) {
+      std::vector<StoredAccount> out;
+      in_chunks(chain, accounts, [&](Params& p, const std::vector<std::string>& slots) {
+        p.add(synced_through);
+        const std::string through = "$" + std::to_string(p.size());
+        std::string values;
+        for (const auto& slot : slots) values += (values.empty() ? "($1, " : ", ($1, ") + slot + ", " + through + ")";
+        t.run("INSERT INTO accounts (chain, account, synced_through) VALUES " + values + " ON CONFLICT DO NOTHING", p);
+      });
+      in_chunks(chain, accounts, [&](Params& p, const std::vector<std::string>& slots) {
+        auto rows = t.run("SELECT account, synced_through, followed FROM accounts WHERE chain = $1 AND account IN (" +
+                              join(slots) + ")",
+                          p);
+        for (int i = 0; i < rows->size(); ++i) out.push_back({rows->address(i, 0), rows->u64(i, 1), rows->u64(i, 2) != 0});
+      });
+      return out;
+    });
+  }
+
+  Result<std::set<std::pair<Address, Address>>> held_tokens(const std::string& chain, const std::vector<Address>& accounts,
+                                                            std::uint64_t up_to) override {
+    return tx([&](Txn& t) {
+      std::set<std::pair<Address, Address>> out;
+      for (const std::string side : {"from_addr", "to_addr"})
+        in_chunks(chain, accounts, [&](Params& p, const std::vector<std::string>& slots) {
+          p.add(up_to);
+          auto rows = t.run("SELECT DISTINCT " + side + ", token FROM transfers WHERE chain = $1 AND " + side + " IN (" +
+                                join(slots) + ") AND block_num <= $" + std::to_string(p.size()),
+                            p);
+          for (int i = 0; i < rows->size(); ++i) out.insert({rows->address(i, 0), rows->address(i, 1)});
+        });
+      return out;
+    });
+  }
+
   Result<std::vector<Address>> followed_accounts(const std::string& chain, const Address& after, std::size_t limit) override {
     return tx([&](Txn& t) {
       auto rows = t.run("SELECT account FROM accounts WHERE chain = $1 AND followed = 1 AND account > $2 ORDER BY account LIMIT $3",
@@ -294,9 +331,13 @@ class PostgresStore final : public Store {
         }
         t.run(sql + " ON CONFLICT DO NOTHING", p);
       }
-      for (const auto& a : step.accounts)
-        t.run("UPDATE accounts SET synced_through = $1, followed = GREATEST(followed, $2) WHERE chain = $3 AND account = $4",
-              Params().add(step.synced_through).add(std::uint64_t{step.follow}).add(chain).add(a));
+      in_chunks(chain, step.accounts, [&](Params& p, const std::vector<std::string>& slots) {
+        p.add(step.synced_through).add(std::uint64_t{step.follow});
+        const std::size_t n = p.size();
+        t.run("UPDATE accounts SET synced_through = $" + std::to_string(n - 1) + ", followed = GREATEST(followed, $" +
+                  std::to_string(n) + ") WHERE chain = $1 AND account IN (" + join(slots) + ")",
+              p);
+      });
       if (step.follow) touched.insert(step.accounts.begin(), step.accounts.end());
       if (step.chain_head) set_meta(t, chain, "head", *step.chain_head);
       for (const auto& [num, hash] : step.block_hashes)
@@ -316,17 +357,13 @@ class PostgresStore final : public Store {
               Params().add(chain).add(b.account).add(b.token).add(ByteView(raw.data(), raw.size())).add(b.block_num));
         touched.insert(b.account);
       }
-      if (!touched.empty()) {
-        // One statement for all touched addresses; only rows of tracked accounts match.
-        std::string sql = "UPDATE accounts SET changed_seq = $1 WHERE chain = $2 AND account IN (";
-        Params p;
-        p.add(seq).add(chain);
-        for (const auto& a : touched) {
-          sql += (p.size() > 2 ? ",$" : "$") + std::to_string(p.size() + 1);
-          p.add(a);
-        }
-        t.run(sql + ")", p);
-      }
+      // A statement per 1,000 touched addresses; only rows of tracked accounts match.
+      in_chunks(chain, std::vector<Address>(touched.begin(), touched.end()), [&](Params& p, const std::vector<std::string>& slots) {
+        p.add(seq);
+        t.run("UPDATE accounts SET changed_seq = $" + std::to_string(p.size()) + " WHERE chain = $1 AND account IN (" +
+                  join(slots) + ")",
+              p);
+      });
     });
   }
 
@@ -344,6 +381,7 @@ class PostgresStore final : public Store {
           AccountRecord r;
           r.account = *stored;
           r.head = meta(t, chain, "head").value_or(0);
+          if (!stored->followed) return r;
           r.transfers = read_transfers(t, chain, account, r.head, std::nullopt, SIZE_MAX);
           r.balances = read_balances(t, chain, account, &r.stale);
           auto rows = t.run(
@@ -381,6 +419,10 @@ class PostgresStore final : public Store {
       for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->address(i, 0), rows->address(i, 1));
       return out;
     });
+  }
+
+  Result<std::uint64_t> balance_count(const std::string& chain) override {
+    return tx([&](Txn& t) { return t.run("SELECT count(*) FROM balances WHERE chain = $1", Params().add(chain))->u64(0, 0); });
   }
 
   Result<std::vector<std::pair<Address, Address>>> stale_balances(const std::string& chain, std::size_t limit) override {
@@ -476,6 +518,27 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // Calls fn(params, slots) per chunk of up to kListChunk accounts: params holds the chain as $1 and
+  // the chunk's addresses, slots their placeholders ("$2", "$3", ...); fn may add more parameters.
+  template <class F>
+  static void in_chunks(const std::string& chain, const std::vector<Address>& accounts, F&& fn) {
+    constexpr std::size_t kListChunk = 1000;
+    for (std::size_t i = 0; i < accounts.size(); i += kListChunk) {
+      Params p;
+      p.add(chain);
+      std::vector<std::string> slots;
+      for (std::size_t k = i; k < std::min(accounts.size(), i + kListChunk); ++k) {
+        p.add(accounts[k]);
+        slots.push_back("$" + std::to_string(p.size()));
+      }
+      fn(p, slots);
+    }
+  }
+  static std::string join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& part : parts) out += (out.empty() ? "" : ",") + part;
+    return out;
+  }
   static std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;

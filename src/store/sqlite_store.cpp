@@ -231,6 +231,36 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<StoredAccount>> register_accounts(const std::string& chain, const std::vector<Address>& accounts,
+                                                       std::uint64_t synced_through) override {
+    return guarded([&] {
+      exec_checked("BEGIN IMMEDIATE");
+      Statement ins(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)");
+      for (const auto& a : accounts) ins.bind(1, chain).bind(2, view(a)).bind(3, synced_through).run();
+      std::vector<StoredAccount> out;
+      for (const auto& a : accounts)
+        if (auto row = read_account(chain, a)) out.push_back(*row);
+      exec_checked("COMMIT");
+      return out;
+    });
+  }
+
+  Result<std::set<std::pair<Address, Address>>> held_tokens(const std::string& chain, const std::vector<Address>& accounts,
+                                                            std::uint64_t up_to) override {
+    return guarded([&] {
+      std::set<std::pair<Address, Address>> out;
+      Statement s(db_,
+                  "SELECT DISTINCT token FROM transfers WHERE chain = ?1 AND from_addr = ?2 AND block_num <= ?3 "
+                  "UNION SELECT DISTINCT token FROM transfers WHERE chain = ?1 AND to_addr = ?2 AND block_num <= ?3");
+      for (const auto& a : accounts) {
+        s.bind(1, chain).bind(2, view(a)).bind(3, std::min<std::uint64_t>(up_to, INT64_MAX));
+        while (s.step()) out.insert({a, s.address(0)});
+        s.reset();
+      }
+      return out;
+    });
+  }
+
   Result<std::vector<Address>> followed_accounts(const std::string& chain, const Address& after,
                                                  std::size_t limit) override {
     return guarded([&] {
@@ -290,6 +320,7 @@ class SqliteStore final : public Store {
         touched.insert(t.to);
       }
       Statement acc(db_, "UPDATE accounts SET synced_through = ?, followed = max(followed, ?) WHERE chain = ? AND account = ?");
+      // (one statement per account: SQLite runs them in-process, no round trips to save)
       for (const auto& a : step.accounts)
         acc.bind(1, step.synced_through).bind(2, std::uint64_t{step.follow}).bind(3, chain).bind(4, view(a)).run();
       if (step.follow) touched.insert(step.accounts.begin(), step.accounts.end());
@@ -367,6 +398,7 @@ class SqliteStore final : public Store {
       AccountRecord r;
       r.account = *stored;
       r.head = meta(chain, "head").value_or(0);
+      if (!stored->followed) return r;
       r.transfers = read_transfers(chain, account, r.head, std::nullopt, SIZE_MAX);
       r.balances = read_balances(chain, account, &r.stale);
       Statement tok(db_, "SELECT symbol, decimals FROM tokens WHERE chain = ? AND token = ?");
@@ -405,6 +437,15 @@ class SqliteStore final : public Store {
       s.bind(1, chain).bind(2, view(after.first)).bind(3, view(after.second)).bind(4, std::uint64_t{limit});
       while (s.step()) out.emplace_back(s.address(0), s.address(1));
       return out;
+    });
+  }
+
+  Result<std::uint64_t> balance_count(const std::string& chain) override {
+    return guarded([&] {
+      Statement s(db_, "SELECT count(*) FROM balances WHERE chain = ?");
+      s.bind(1, chain);
+      s.step();
+      return s.u64(0);
     });
   }
 

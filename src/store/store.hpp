@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +89,9 @@ class Store {
 
   /// Registers account with synced_through, not followed (no-op if already tracked).
   virtual Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) = 0;
+  /// add_account for each, then their rows, in one transaction (a backfill sweep's start).
+  virtual Result<std::vector<StoredAccount>> register_accounts(const std::string& chain, const std::vector<Address>& accounts,
+                                                               std::uint64_t synced_through) = 0;
   virtual Result<std::optional<StoredAccount>> account(const std::string& chain, const Address& account) = 0;
   /// Followed accounts in address order, after `after` (exclusive), at most limit.
   virtual Result<std::vector<Address>> followed_accounts(const std::string& chain, const Address& after,
@@ -104,9 +108,14 @@ class Store {
   virtual Result<std::vector<TokenTransfer>> transfers(const std::string& chain, const Address& account,
                                                        std::uint64_t up_to_block, std::optional<TransferCursor> after,
                                                        std::size_t limit) = 0;
-  /// The account with its transfers up to the chain head, balances and token metadata, in one read.
+  /// The account with its transfers up to the chain head, balances and token metadata, in one read;
+  /// for an account not followed yet only `account` is filled.
   virtual Result<std::optional<AccountRecord>> account_record(const std::string& chain, const Address& account) = 0;
   virtual Result<std::map<Address, TokenMetadata>> tokens(const std::string& chain) = 0;
+  /// The (account, token) pairs of the accounts' transfers up to up_to_block, in one read.
+  virtual Result<std::set<std::pair<Address, Address>>> held_tokens(const std::string& chain,
+                                                                    const std::vector<Address>& accounts,
+                                                                    std::uint64_t up_to_block) = 0;
   /// The stored balances of one account.
   virtual Result<std::vector<StoredBalance>> balances(const std::string& chain, const Address& account) = 0;
   /// (account, token) pairs with a stored balance, in order, after `after` (exclusive), at most limit:
@@ -114,6 +123,7 @@ class Store {
   virtual Result<std::vector<std::pair<Address, Address>>> balance_pairs(const std::string& chain,
                                                                          const std::pair<Address, Address>& after,
                                                                          std::size_t limit) = 0;
+  virtual Result<std::uint64_t> balance_count(const std::string& chain) = 0;
   /// Pairs whose balance a rollback made stale, at most limit.
   virtual Result<std::vector<std::pair<Address, Address>>> stale_balances(const std::string& chain, std::size_t limit) = 0;
   virtual Result<std::optional<std::uint64_t>> chain_head(const std::string& chain) = 0;
@@ -154,6 +164,10 @@ class ChainStore {
   auto set_identity(std::uint64_t id, std::uint64_t tag) { return store_->set_chain_identity(chain_, id, tag); }
   auto add_account(const Address& a, std::uint64_t synced_through) { return store_->add_account(chain_, a, synced_through); }
   auto account(const Address& a) { return store_->account(chain_, a); }
+  auto register_accounts(const std::vector<Address>& a, std::uint64_t synced_through) {
+    return store_->register_accounts(chain_, a, synced_through);
+  }
+  auto held_tokens(const std::vector<Address>& a, std::uint64_t up_to) { return store_->held_tokens(chain_, a, up_to); }
   auto followed_accounts(const Address& after, std::size_t limit) { return store_->followed_accounts(chain_, after, limit); }
   auto pending_accounts(std::size_t limit) { return store_->pending_accounts(chain_, limit); }
   auto account_count() { return store_->account_count(chain_); }
@@ -167,6 +181,7 @@ class ChainStore {
   auto balance_pairs(const std::pair<Address, Address>& after, std::size_t limit) {
     return store_->balance_pairs(chain_, after, limit);
   }
+  auto balance_count() { return store_->balance_count(chain_); }
   auto stale_balances(std::size_t limit) { return store_->stale_balances(chain_, limit); }
   auto chain_head() { return store_->chain_head(chain_); }
   auto block_hashes() { return store_->block_hashes(chain_); }

@@ -130,6 +130,9 @@ TEST_P(StoreConformance, AccountRecordIsOneConsistentRead) {
   const Address me = addr('1'), other = addr('2');
   ASSERT_TRUE(store->add_account("base", me, 0));
   EXPECT_FALSE(*store->account_record("base", other));
+  auto pending = store->account_record("base", me);  // not followed yet: the row only
+  ASSERT_TRUE(pending && *pending);
+  EXPECT_FALSE((*pending)->account.followed);
   SyncStep step;
   step.accounts = {me};
   step.synced_through = 9;
@@ -222,11 +225,39 @@ TEST_P(StoreConformance, FollowedPendingAndPairsPage) {
   auto pending = store->pending_accounts("base", 10);
   ASSERT_EQ(pending->size(), 3u);
   for (const auto& p : *pending) EXPECT_FALSE(p.followed);
+  EXPECT_EQ(*store->balance_count("base"), 3u);
   auto pairs = store->balance_pairs("base", {}, 2);
   ASSERT_EQ(pairs->size(), 2u);
   auto rest = store->balance_pairs("base", pairs->back(), 10);
   ASSERT_EQ(rest->size(), 1u);
   EXPECT_EQ(rest->front(), std::pair(all[2], addr('7')));
+}
+
+TEST_P(StoreConformance, RegisterAccountsAndHeldTokensAreBatchReads) {
+  const Address a = addr('1'), b = addr('2'), c = addr('3'), stranger = addr('9');
+  ASSERT_TRUE(store->add_account("base", a, 7));
+  SyncStep follow;
+  follow.accounts = {a};
+  follow.synced_through = 8;
+  follow.follow = true;
+  ASSERT_TRUE(store->commit("base", follow));
+  auto rows = store->register_accounts("base", {a, b, c}, 3);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 3u);
+  std::map<Address, StoredAccount> by;
+  for (const auto& r : *rows) by[r.account] = r;
+  EXPECT_TRUE(by.at(a).followed);  // already there: unchanged
+  EXPECT_EQ(by.at(a).synced_through, 8u);
+  EXPECT_FALSE(by.at(b).followed);
+  EXPECT_EQ(by.at(c).synced_through, 3u);
+  SyncStep step;
+  auto t1 = transfer(5, 0, stranger, a), t2 = transfer(6, 0, b, stranger), t3 = transfer(9, 0, stranger, c);
+  t2.token = addr('8');
+  step.transfers = {t1, t2, t3};
+  ASSERT_TRUE(store->commit("base", step));
+  auto held = store->held_tokens("base", {a, b, c}, 8);
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, (std::set<std::pair<Address, Address>>{{a, addr('7')}, {b, addr('8')}}));  // c's is above block 8
 }
 
 TEST_P(StoreConformance, ChangeMarksNameTheTouchedAccounts) {

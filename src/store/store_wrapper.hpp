@@ -18,6 +18,14 @@ class StoreWrapper : public Store {
   }
   Result<void> add_account(const std::string& c, const Address& a, std::uint64_t s) override { return t_.add_account(c, a, s); }
   Result<std::optional<StoredAccount>> account(const std::string& c, const Address& a) override { return t_.account(c, a); }
+  Result<std::vector<StoredAccount>> register_accounts(const std::string& c, const std::vector<Address>& a,
+                                                       std::uint64_t s) override {
+    return t_.register_accounts(c, a, s);
+  }
+  Result<std::set<std::pair<Address, Address>>> held_tokens(const std::string& c, const std::vector<Address>& a,
+                                                            std::uint64_t up_to) override {
+    return t_.held_tokens(c, a, up_to);
+  }
   Result<std::vector<Address>> followed_accounts(const std::string& c, const Address& after, std::size_t n) override {
     return t_.followed_accounts(c, after, n);
   }
@@ -39,6 +47,7 @@ class StoreWrapper : public Store {
                                                                  std::size_t n) override {
     return t_.balance_pairs(c, after, n);
   }
+  Result<std::uint64_t> balance_count(const std::string& c) override { return t_.balance_count(c); }
   Result<std::vector<std::pair<Address, Address>>> stale_balances(const std::string& c, std::size_t n) override {
     return t_.stale_balances(c, n);
   }

@@ -66,7 +66,8 @@ class Harness {
   std::string toml(const app::AppConfig& cfg) const {
     const auto& c = cfg.chains[0].settings;
     std::ostringstream t;
-    t << "[server]\nlisten = \"" << cfg.server.listen << "\"\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
+    t << "[server]\nlisten = \"" << cfg.server.listen << "\"\nworker_threads = " << cfg.server.worker_threads
+      << "\ncache_mb = " << cfg.cache_mb << "\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
       << cfg.store.path << "\"\nurl = \"" << cfg.store.url << "\"\nleader_lease_s = " << cfg.store.leader_lease.count()
       << "\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [\"" << c.rpc_urls[0]
       << "\"]\nmulticall3 = \"" << (c.multicall3 ? hex::encode(view(*c.multicall3)) : "") << "\"\npoll_interval_ms = "
@@ -195,6 +196,14 @@ class ServerProcess {
   void kill9() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  pid_t pid() const { return pid_; }
+  /// SIGTERM, then waits: a clean shutdown (the lease is given up).
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
