@@ -21,6 +21,7 @@ constexpr MetricFamily kLeaderMetric{"creditscope_leader", "1 while this process
 constexpr MetricFamily kTrackedMetric{"creditscope_tracked_accounts", "Accounts the follower keeps up to date"};
 constexpr MetricFamily kStoreReadsMetric{"creditscope_store_account_reads_total", "Answers read from the store (not in the cache)"};
 constexpr std::size_t kPendingPerPoll = 1000;
+constexpr auto kPendingRetry = std::chrono::seconds(5);  // a failed backfill of a pending account waits this long
 constexpr std::size_t kTrackedPage = 10000;
 }  // namespace
 using Clock = std::chrono::steady_clock;
@@ -130,6 +131,10 @@ void ChainIndexer::change_loop() {
           head_ = *mark->head;
           head_known_ = true;
         }
+      }
+      // Accounts other replicas registered: the leader starts their backfills within a pass.
+      if (const std::uint64_t epoch = epoch_; epoch && loaded_epoch_ == epoch) {
+        if (auto r = pick_up_pending(); !r) std::cerr << settings_.name << ": pending accounts: " << r.error().message << "\n";
       }
       // Every pass until someone follows (readiness should not lag), then once a second.
       if (!followed_by_someone_ || Clock::now() - last_lease_check >= std::chrono::seconds(1)) {
@@ -381,6 +386,10 @@ void ChainIndexer::settle(const Address& account, Result<void> result) {
     // Done either way: a followed account is read from the store, a failed one is tried afresh.
     backfills_.erase(account);
   }
+  if (!result) {
+    std::lock_guard lock(backfill_mutex_);
+    recently_failed_[account] = Clock::now() + kPendingRetry;
+  }
   Metrics::global().inc(kBackfillsMetric, {{"chain", settings_.name}, {"outcome", result ? "ok" : "error"}});
   if (!result)
     std::cerr << "backfill of " << to_checksum(account) << " on " << settings_.name << " failed: " << result.error().message << "\n";
@@ -523,7 +532,18 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
 Result<void> ChainIndexer::pick_up_pending() {
   auto pending = store_.pending_accounts(kPendingPerPoll);
   if (!pending) return pending.error();
-  for (const auto& p : *pending) backfill_future(p.account);  // a no-op for one in flight
+  const auto now = Clock::now();
+  {
+    std::lock_guard lock(backfill_mutex_);
+    std::erase_if(recently_failed_, [&](const auto& kv) { return now >= kv.second; });
+  }
+  for (const auto& p : *pending) {
+    {
+      std::lock_guard lock(backfill_mutex_);
+      if (recently_failed_.count(p.account)) continue;  // its backfill failed: not again every 200 ms
+    }
+    backfill_future(p.account);  // a no-op for one in flight
+  }
   return {};
 }
 
@@ -559,9 +579,6 @@ void ChainIndexer::follower_loop() {
       }
     } else if (epoch) {
       more = follow_once(epoch);
-      if (more) {
-        if (auto r = pick_up_pending(); !r) more = r.error();
-      }
     }
     if (!more) {
       Metrics::global().inc(kFollowErrorsMetric, {{"chain", settings_.name}});

@@ -92,7 +92,7 @@ class ChainIndexer final : public AccountSource {
   void follower_loop();
   Result<void> become_leader();  // identity check, cursors and the tracked set from the store
   Result<bool> follow_once(std::uint64_t epoch);
-  Result<void> pick_up_pending();  // accounts other replicas registered
+  Result<void> pick_up_pending();  // accounts other replicas registered; the leader's change loop
   // Waits until answers may be given: this process leads and has loaded, or another live leader
   // (which checked the chain's identity when it took the lease) follows the chain.
   Result<void> wait_serving(std::chrono::steady_clock::time_point deadline);
@@ -145,6 +145,7 @@ class ChainIndexer final : public AccountSource {
   std::map<Address, std::shared_ptr<std::promise<Result<void>>>> promises_;        // unsettled; guarded by backfill_mutex_
   std::deque<Address> queue_;                                                      // guarded by backfill_mutex_
   std::map<Address, Progress> progress_;                                           // guarded by backfill_mutex_
+  std::map<Address, std::chrono::steady_clock::time_point> recently_failed_;       // retry after; guarded by backfill_mutex_
   bool gathering_ = false;  // a worker is gathering a burst from queue_; guarded by backfill_mutex_
   std::size_t running_ = 0;                                                        // guarded by backfill_mutex_
   std::chrono::steady_clock::time_point last_arrival_{};                           // guarded by backfill_mutex_
