@@ -301,8 +301,8 @@ class LogScan {
         continue;
       }
       std::map<std::pair<std::uint64_t, std::uint32_t>, TokenTransfer> unique;  // a self-transfer matches twice
-      for (auto* answer : {&sent, &received}) {
-        if (answer == &received && per_range_ == 1) break;
+      for (std::size_t k = 0; k < per_range_; ++k) {  // the out list, then the in list (or the one list)
+        auto* answer = &(*results)[per_range_ * i + k];
         if (!(*answer)->is_array()) {
           fail(make_error(Errc::kUpstream, "eth_getLogs returned a non-array result"));
           return {};
