@@ -117,7 +117,8 @@ void ChainIndexer::change_loop() {
       followed_by_someone_ = false;
     } else {
       bool ok = true;
-      if (seen && mark->unwind_seq != seen->unwind_seq) {
+      const bool unwound = seen && mark->unwind_seq != seen->unwind_seq;
+      if (unwound) {
         cache_->clear(this);
       } else if (seen && mark->seq != seen->seq) {
         auto changed = store_.changed_accounts(seen->seq);
@@ -127,8 +128,9 @@ void ChainIndexer::change_loop() {
       if (ok) {
         seen = *mark;
         // Published only after the cache forgot what changed: an answer at this head is never older.
+        // It only moves back after an unwind (the leader may have published a newer one itself).
         if (mark->head) {
-          head_ = *mark->head;
+          head_ = unwound ? *mark->head : std::max<std::uint64_t>(head_, *mark->head);
           head_known_ = true;
         }
       }
@@ -556,7 +558,16 @@ Result<bool> ChainIndexer::follow_once(std::uint64_t epoch) {
   std::lock_guard sync(sync_mutex_);
   auto outcome = follow_.step(epoch, *tracked, known_tokens_);
   if (!outcome) return outcome.error();
-  if (outcome->unwound) cache_->clear(this);
+  // This process's own answers need not wait for the change loop: forget what changed, then
+  // publish the head (the same order the change loop keeps).
+  if (outcome->unwound) {
+    cache_->clear(this);
+    head_ = outcome->head;
+  } else {
+    cache_->invalidate(this, outcome->changed);
+    head_ = std::max<std::uint64_t>(head_, outcome->head);
+  }
+  head_known_ = true;
   return outcome->more;
 }
 

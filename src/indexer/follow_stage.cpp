@@ -77,7 +77,7 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
       return make_error(Errc::kUpstream, "node head " + std::to_string(node) + " lags far behind the index");
     if (replaced(node, latest->hash)) {
       if (auto r = unwind(lease_epoch); !r) return r.error();
-      out = {true, true, head_};
+      out = {true, true, head_, {}};
     }
     return out;
   }
@@ -98,12 +98,12 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
   if ((own != headers.end() && replaced(head_, own->second.hash)) ||
       (next != headers.end() && replaced(head_, next->second.parent_hash))) {
     if (auto r = unwind(lease_epoch); !r) return r.error();
-    return FollowOutcome{true, true, head_};
+    return FollowOutcome{true, true, head_, {}};
   }
   for (auto it = headers.upper_bound(head_); it != headers.end(); ++it) {
     auto prev = headers.find(it->first - 1);
     if (it->first > head_ + 1 && prev != headers.end() && it->second.parent_hash != prev->second.hash)
-      return FollowOutcome{true, false, head_};  // headers from two forks: caught mid-reorg, look again
+      return FollowOutcome{true, false, head_, {}};  // headers from two forks: caught mid-reorg, look again
   }
 
   const std::function<bool(const Address&)> match_tracked = [&tracked](const Address& a) { return tracked.count(a) > 0; };
@@ -141,7 +141,7 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
     // Logs of a range carry no block hash to pin them: did the chain change while we read them?
     auto recheck = chain::fetch_headers(rpc_, {target});
     if (!recheck) return recheck.error();
-    if (recheck->at(target).hash != headers.at(target).hash) return FollowOutcome{true, false, head_};
+    if (recheck->at(target).hash != headers.at(target).hash) return FollowOutcome{true, false, head_, {}};
   }
   for (auto& t : transfers)
     if (auto h = headers.find(t.block_num); t.block_timestamp == 0 && h != headers.end()) t.block_timestamp = h->second.timestamp;
@@ -193,7 +193,12 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
   }
   head_ = target;
   Metrics::global().inc(kFollowStepsMetric, {{"chain", settings_.name}});
-  return FollowOutcome{target < node, false, head_};
+  std::set<Address> changed;
+  for (const auto& t : step.transfers)
+    for (const Address* side : {&t.from, &t.to})
+      if (tracked.count(*side)) changed.insert(*side);
+  for (const auto& b : step.balances) changed.insert(b.account);
+  return FollowOutcome{target < node, false, head_, {changed.begin(), changed.end()}};
 }
 
 Result<void> FollowStage::unwind(std::uint64_t lease_epoch) {

@@ -41,6 +41,7 @@ struct FollowOutcome {
   bool more = false;      // the node has more blocks: step again without waiting
   bool unwound = false;   // a reorg was rolled back
   std::uint64_t head = 0;  // the synced head after the step
+  std::vector<Address> changed;  // tracked accounts whose transfers or balances the step changed
 };
 
 /// Not thread-safe: the owner serialises calls (and holds its commit lock around them).

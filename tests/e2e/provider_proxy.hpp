@@ -147,8 +147,9 @@ class ProviderProxy {
           forward({id, method, 0, 0});
           continue;
         }
-        auto from = f.contains("fromBlock") ? number(f.at("fromBlock")) : std::nullopt;
-        auto to = f.contains("toBlock") ? number(f.at("toBlock")) : std::nullopt;
+        std::optional<std::uint64_t> from, to;
+        if (auto* v = f.if_contains("fromBlock")) from = number(*v);
+        if (auto* v = f.if_contains("toBlock")) to = number(*v);
         if (!from || !to || *to < *from) {
           out[i] = error(id, -32602, "invalid block range");
           continue;
