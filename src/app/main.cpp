@@ -242,7 +242,10 @@ int run_devnet(app::AppConfig config, const std::string& path) {
   auto demo = devnet::seed_demo(dev, *artifacts);
   if (!demo) return fail("seeding the demo failed: " + demo.error().message);
   // The shipped config names the addresses a fresh anvil gives; say so loudly if they drift.
-  app::Service wiring(config);
+  // Only the derivation is wanted here: no store, so no second indexer beside the one serve starts.
+  app::AppConfig stateless = config;
+  stateless.store.mode = "none";
+  app::Service wiring(stateless);
   auto derived = wiring.derive(chain.name, demo->owner);
   if (!derived || *derived != demo->credit_account)
     return fail("config's credit_account addresses do not match the devnet deployment: proxy_factory=" +
