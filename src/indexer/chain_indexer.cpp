@@ -110,9 +110,14 @@ void ChainIndexer::lease_loop() {
 
 void ChainIndexer::change_loop() {
   std::optional<store::ChangeMark> seen;
+  bool store_ok = true;
   auto last_lease_check = Clock::now() - std::chrono::hours(1);
   while (!stopping_) {
     auto mark = store_.change_mark();
+    // Say it once when the store stops answering and once when it is back, not every pass.
+    if (!mark && store_ok) std::cerr << settings_.name << ": store unreachable: " << mark.error().message << "\n";
+    if (mark && !store_ok) std::cerr << settings_.name << ": store reachable again\n";
+    store_ok = static_cast<bool>(mark);
     if (!mark) {
       followed_by_someone_ = false;
     } else {
