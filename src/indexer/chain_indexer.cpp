@@ -110,19 +110,29 @@ void ChainIndexer::lease_loop() {
 
 void ChainIndexer::change_loop() {
   std::optional<store::ChangeMark> seen;
-  bool store_ok = true;
   auto last_lease_check = Clock::now() - std::chrono::hours(1);
   while (!stopping_) {
     auto mark = store_.change_mark();
     // Say it once when the store stops answering and once when it is back, not every pass.
-    if (!mark && store_ok) std::cerr << settings_.name << ": store unreachable: " << mark.error().message << "\n";
-    if (mark && !store_ok) std::cerr << settings_.name << ": store reachable again\n";
-    store_ok = static_cast<bool>(mark);
+    if (!mark && store_ok_) std::cerr << settings_.name << ": store unreachable: " << mark.error().message << "\n";
+    // Back after an outage: what changed meanwhile is unknown (a restored or failed-over database
+    // may even have lost commits, so the counter can go back): forget the cache, like an unwind.
+    const bool back = mark && !store_ok_;
+    if (back) std::cerr << settings_.name << ": store reachable again\n";
+    store_ok_ = static_cast<bool>(mark);
+    if (!mark) {
+      announce_serving();  // waiting requests fail now rather than at their deadline
+      // What the leader keeps in memory (tracked set, known tokens, cursors) is read again once
+      // the store is back: a database restored from a backup or failed over to a replica that
+      // lagged may have lost the last commits.
+      loaded_epoch_ = 0;
+    }
+    if (mark) last_store_ok_ = Clock::now().time_since_epoch().count();
     if (!mark) {
       followed_by_someone_ = false;
     } else {
       bool ok = true;
-      const bool unwound = seen && mark->unwind_seq != seen->unwind_seq;
+      const bool unwound = back || (seen && (mark->unwind_seq != seen->unwind_seq || mark->seq < seen->seq));
       if (unwound) {
         cache_->clear(this);
       } else if (seen && mark->seq != seen->seq) {
@@ -215,6 +225,11 @@ std::uint64_t ChainIndexer::before_start() const {
 
 std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
   if (!head_known_) return std::nullopt;
+  // A cache the change loop could not check against the store lately may be stale: let the
+  // request go to the store, which answers or fails (503), rather than serve it.
+  const auto checked = std::chrono::steady_clock::duration(last_store_ok_.load());
+  if (Clock::now().time_since_epoch() - checked > std::max(std::chrono::milliseconds(2000), options_.change_poll * 5))
+    return std::nullopt;
   auto hit = cache_->get(this, account);
   if (!hit) return std::nullopt;
   // The entry is still valid at the published head: the cache forgets an account before a head
@@ -317,6 +332,7 @@ Result<void> ChainIndexer::wait_serving(Clock::time_point deadline) {
   // one burst (and share a sweep). The timeout covers a change another replica made.
   while (!followed()) {
     if (stopping_) return make_error(Errc::kUpstream, "shutting down");
+    if (!store_ok_) return make_error(Errc::kUpstream, "the store of " + settings_.name + " is unreachable");
     if (failed() || Clock::now() >= deadline)
       return make_error(Errc::kUpstream, "index of " + settings_.name + " is not loaded yet (node unreachable?)");
     serving_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(100)));

@@ -72,7 +72,8 @@ class ChainIndexer final : public AccountSource {
   /// request_deadline for its backfill (one per account across replicas); past it kBackfilling.
   /// kUpstream when the store cannot be read or the account awaits re-reads after a reorg.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
-  /// From the cache only: never touches the store or the network.
+  /// From the cache only, while the change loop reads the store: never touches the store or the
+  /// network.
   std::optional<AccountAnswer> peek(const Address& credit_account) override;
   BackfillStatus status(const Address& credit_account) override;
 
@@ -124,6 +125,8 @@ class ChainIndexer final : public AccountSource {
   std::atomic<bool> head_known_{false};
   std::atomic<bool> followed_by_someone_{false};
   std::atomic<bool> load_failed_{false};      // the leader could not load (node unreachable)
+  std::atomic<bool> store_ok_{true};           // the change loop's last read of the store succeeded
+  std::atomic<std::int64_t> last_store_ok_{0};  // steady_clock ticks of the change loop's last good read
 
   // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either.
   std::mutex sync_mutex_;  // serialises follower steps, backfill joins and unwinds

@@ -199,5 +199,34 @@ TEST_F(ReplicasE2E, TheNewLeaderFollowsAReorg) {
   EXPECT_GE(metric(survivor, "creditscope_reorgs_total"), 1);
 }
 
+TEST_F(ReplicasE2E, ADatabaseOutageIs503WithRetryAfterAndBothRecover) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica &a = pair->a, &b = pair->b;
+  expect_same_as_chain(settled(a), "before the outage");
+  expect_same_as_chain(settled(b), "before the outage");
+  auto& pg = store::testing::PgCluster::shared();
+  pg.stop();
+  // Warm answers included: a cache that cannot be checked against the store is not served.
+  for (const Replica* r : {&a, &b}) {
+    chain::HttpResponse res;
+    EXPECT_TRUE(eventually([&] {
+      res = r->get(target);
+      return res.status == 503;
+    }, std::chrono::seconds(5))) << "still " << res.status << " from :" << r->port;
+    EXPECT_TRUE(res.header("retry-after").has_value());
+    EXPECT_EQ(res.body.find("balances"), std::string::npos) << res.body;
+    EXPECT_TRUE(eventually([&] { return r->get("/readyz").status == 503; }, std::chrono::seconds(5)));
+  }
+  pg.start();
+  auto after = must(h.chain().send(funder, tokens[2], transfer_call(account, 2024)), "transfer after the outage");
+  for (const Replica* r : {&a, &b}) {
+    auto res = settled(*r);
+    EXPECT_NE(res.body.find(hex::encode(view(after.txn_hash))), std::string::npos);
+    expect_same_as_chain(res, "after the outage");
+    EXPECT_TRUE(eventually([&] { return r->get("/readyz").status == 200; }));
+  }
+}
+
 }  // namespace
 }  // namespace creditscope::e2e

@@ -3,6 +3,10 @@
 // port, a Unix socket in the same folder; stopped and removed by the destructor. Under root (as in
 // CI) the server runs as the `postgres` user, which initdb requires.
 //
+// Durability is off (fsync, synchronous_commit): fast, and stop() then loses the last commits the
+// way a database restored from a backup or failed over to a lagging standby does, which the
+// outage test relies on being survivable.
+//
 // PgCluster::shared() starts one per test process on first use; create_database() gives each test
 // its own empty database, so tests stay independent without a cluster each.
 
@@ -32,9 +36,7 @@ class PgCluster {
     if (as_postgres_) sh("chown postgres " + dir_);
     const std::string data = dir_ + "/data";
     sh(prefix() + bin_ + "/initdb -D " + data + " -U postgres -A trust --no-sync -E UTF8 >" + dir_ + "/initdb.log 2>&1");
-    sh(prefix() + bin_ + "/pg_ctl -D " + data + " -w -t 60 -l " + dir_ + "/server.log -o \"-p " + std::to_string(port_) +
-       " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-       " -c max_connections=200\" start >/dev/null");
+    start();
     started_ = true;
   }
   ~PgCluster() {
@@ -51,6 +53,13 @@ class PgCluster {
   }
 
   int port() const { return port_; }
+  /// Stops the server at once (a crash, as far as clients can tell) / starts it again, same port.
+  void stop() { sh(prefix() + bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop >/dev/null"); }
+  void start() {
+    sh(prefix() + bin_ + "/pg_ctl -D " + dir_ + "/data -w -t 60 -l " + dir_ + "/server.log -o \"-p " + std::to_string(port_) +
+       " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+       " -c max_connections=200\" start >/dev/null");
+  }
   /// A URL with a password in it, so tests can check it is never printed (trust auth ignores it).
   std::string url(const std::string& db) const {
     return "postgresql://postgres:s3cret-pw@127.0.0.1:" + std::to_string(port_) + "/" + db;
