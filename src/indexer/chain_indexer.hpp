@@ -104,7 +104,11 @@ class ChainIndexer final : public AccountSource {
   Result<std::optional<AccountAnswer>> read_account(const Address& account);
 
   void backfill_worker();
+  // Registers the accounts, groups them by how far their history is stored and backfills each
+  // group in one sweep; settles every account's promise.
   void sweep(const std::vector<Address>& accounts);
+  // Backfills accounts whose stored history ends at the same block, in one sweep, and makes them
+  // followed in the commit that holds their last range, token metadata and balances.
   Result<void> run_backfill(const std::vector<Address>& accounts);
   void settle(const Address& account, Result<void> result);  // REQUIRES: backfill_mutex_ not held
   void publish_backfill_gauges();                              // REQUIRES: backfill_mutex_ held
@@ -121,14 +125,15 @@ class ChainIndexer final : public AccountSource {
   std::atomic<std::uint64_t> start_block_;
 
   std::atomic<std::uint64_t> epoch_{0};       // the lease epoch while this process leads, else 0
-  std::atomic<std::uint64_t> head_{0};        // published by change_loop after invalidating the cache
+  std::atomic<std::uint64_t> head_{0};        // published once the cache forgot what changed (change loop, or the leader's step)
   std::atomic<bool> head_known_{false};
   std::atomic<bool> followed_by_someone_{false};
   std::atomic<bool> load_failed_{false};      // the leader could not load (node unreachable)
   std::atomic<bool> store_ok_{true};           // the change loop's last read of the store succeeded
   std::atomic<std::int64_t> last_store_ok_{0};  // steady_clock ticks of the change loop's last good read
 
-  // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either.
+  // Lock order: sync_mutex_, then state_mutex_; backfill_mutex_ is never held with either, and
+  // wake_mutex_ is a leaf (held only to sleep, wake or publish epoch_).
   std::mutex sync_mutex_;  // serialises follower steps, backfill joins and unwinds
   FollowStage follow_;                 // guarded by sync_mutex_
   std::set<Address> known_tokens_;     // tokens with stored metadata; guarded by sync_mutex_
