@@ -2,14 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "indexer/test_addresses.hpp"
+
 namespace creditscope::indexer {
 namespace {
 
-Address addr(std::uint8_t n) {
-  Address a;
-  a.bytes[19] = n;
-  return a;
-}
+using testing::addr;
 
 TEST(AccountView, GroupsByTokenInAddressOrderWithStoredBalancesAndMetadata) {
   store::AccountRecord r;

@@ -2,14 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "indexer/test_addresses.hpp"
+
 namespace creditscope::indexer {
 namespace {
 
-Address addr(std::uint8_t n) {
-  Address a;
-  a.bytes[19] = n;
-  return a;
-}
+using testing::addr;
 
 std::shared_ptr<AccountSnapshot> snapshot_with(std::size_t transfers) {
   auto s = std::make_shared<AccountSnapshot>();
