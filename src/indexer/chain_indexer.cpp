@@ -6,10 +6,10 @@
 #include "chain/abi.hpp"
 #include "chain/blocks.hpp"
 #include "chain/deployment_block.hpp"
-#include "chain/live_source.hpp"
 #include "core/address.hpp"
 #include "core/metrics.hpp"
 #include "indexer/account_view.hpp"
+#include "indexer/token_state.hpp"
 
 namespace creditscope::indexer {
 namespace {
@@ -532,19 +532,13 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
     auto earlier = store_.held_tokens(group, through);
     if (!earlier) return earlier.error();
     pairs.insert(earlier->begin(), earlier->end());
-    std::set<Address> unseen;
-    for (const auto& [account, token] : pairs)
-      if (!known_tokens_.count(token)) unseen.insert(token);
-    auto reads = chain::read_tokens(*rpc_, settings_, unseen, pairs, through);
-    if (!reads) return reads.error();
     store::SyncStep step;
+    if (auto r = read_token_state(*rpc_, settings_, known_tokens_, pairs, through, step); !r) return r;
     step.lease_epoch = epoch;
     step.accounts = group;
     step.synced_through = through;
     step.follow = true;
     step.transfers = std::move(tail);
-    for (const auto& [token, meta] : reads->metadata) step.tokens.emplace_back(token, meta);
-    for (const auto& [pair, raw] : reads->balances) step.balances.push_back({pair.first, pair.second, raw, through});
     if (auto r = store_.commit(step); !r) return r;
     for (const auto& [token, _] : step.tokens) known_tokens_.insert(token);
     track(group);

@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "chain/blocks.hpp"
-#include "chain/live_source.hpp"
 #include "chain/transfer_logs.hpp"
 #include "core/metrics.hpp"
+#include "indexer/token_state.hpp"
 
 namespace creditscope::indexer {
 namespace {
@@ -160,21 +160,14 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
   auto refresh = refresh_page();
   if (!refresh) return refresh.error();
   pairs.insert(refresh->begin(), refresh->end());
-  std::set<Address> unseen;
-  for (const auto& [account, token] : pairs)
-    if (!known_tokens.count(token)) unseen.insert(token);
-  auto reads = chain::read_tokens(rpc_, settings_, unseen, pairs, target);
-  if (!reads) return reads.error();
-
   store::SyncStep step;
+  if (auto r = read_token_state(rpc_, settings_, known_tokens, pairs, target, step); !r) return r.error();
   step.lease_epoch = lease_epoch;
   step.chain_head = target;
   step.transfers = std::move(transfers);
   for (const auto& [num, hdr] : headers)
     if (num > head_) step.block_hashes.emplace_back(num, hdr.hash);
   step.forget_hashes_below = window_low;
-  for (const auto& [token, meta] : reads->metadata) step.tokens.emplace_back(token, meta);
-  for (const auto& [pair, raw] : reads->balances) step.balances.push_back({pair.first, pair.second, raw, target});
   if (auto r = store_.commit(step); !r) return r.error();
 
   for (const auto& [num, hash] : step.block_hashes) hashes_[num] = hash;
