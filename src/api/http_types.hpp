@@ -1,7 +1,9 @@
 #pragma once
 // Transport-neutral request and response: handlers are plain functions from one to the other.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,29 @@ struct ApiRequest {
   std::string api_key; // value of x-api-key, empty if absent
   bool has_api_key = false;
   std::string client;  // remote address, for per-client limits when no API keys are configured
+  // The request headers a handler reads (Accept, Accept-Encoding, If-None-Match, Last-Event-ID),
+  // names in lower case.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The header's value, or nullptr. name in lower case.
+  const std::string* header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return &v;
+    return nullptr;
+  }
+};
+
+/// A body produced piece by piece (sent chunked): a CSV export, an event stream.
+/// The transport calls next() on a worker thread, never twice at once, until it returns nullopt.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  /// The next piece to send; an empty string when there is nothing yet (asked again after
+  /// idle_wait()); nullopt at the end. Should not block for long.
+  virtual std::optional<std::string> next() = 0;
+  virtual std::chrono::milliseconds idle_wait() const { return std::chrono::milliseconds(250); }
+  /// The server is shutting down: the last piece to send before the end (may be empty).
+  virtual std::string on_shutdown() { return {}; }
 };
 
 struct ApiResponse {
@@ -26,9 +51,13 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<const std::string> shared_body = {};  // when set, sent instead of body, without a copy
+  std::shared_ptr<BodyStream> stream = {};  // when set, the body is this stream, sent chunked
+  bool no_body = false;  // 304: headers only, no Content-Length
 };
 
 /// {"detail":"<text>"} with the given status (Starlette's HTTPException shape).
 ApiResponse detail_response(unsigned status, std::string_view detail);
+/// A 422 with a validation error body (validation.hpp writes them).
+ApiResponse unprocessable(std::string body);
 
 }  // namespace creditscope::api

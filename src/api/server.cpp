@@ -4,7 +4,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,26 +35,80 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> streams{0};  // chunked bodies being sent
+  std::atomic<bool> stopping{false};
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), workers(options.worker_threads) {}
 
   awaitable<void> write(beast::tcp_stream& stream, ApiResponse r, unsigned version, bool keep_alive, bool head) {
+    if (r.stream && !head) {
+      co_await write_stream(stream, std::move(r), version, keep_alive);
+      co_return;
+    }
     // The body is sent from a shared buffer: a cached rendering goes out without a copy.
     auto body = r.shared_body ? std::move(r.shared_body) : std::make_shared<const std::string>(std::move(r.body));
     http::response<http::span_body<const char>> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "creditscope");
-    res.set(http::field::content_type, r.content_type);
+    if (!r.no_body) res.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    res.body() = http::span_body<const char>::value_type(body->data(), body->size());
-    res.content_length(body->size());  // for HEAD too: that of the GET answer
+    if (!r.no_body) {
+      res.body() = http::span_body<const char>::value_type(body->data(), body->size());
+      res.content_length(body->size());  // for HEAD too: that of the GET answer
+    }
     stream.expires_after(options.read_timeout);
     http::response_serializer<http::span_body<const char>> sr{res};
-    if (head) {
+    if (head || r.no_body) {
       co_await http::async_write_header(stream, sr, kTuple);
     } else {
       co_await http::async_write(stream, sr, kTuple);
     }
+  }
+
+  static awaitable<std::optional<std::string>> next_piece(BodyStream* body) { co_return body->next(); }
+
+  // A chunked body: pieces from the stream (asked on the worker pool, so a piece that needs the
+  // store never holds a network thread) until it ends, the client goes away or the server stops.
+  awaitable<void> write_stream(beast::tcp_stream& stream, ApiResponse r, unsigned version, bool keep_alive) {
+    http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "creditscope");
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(options.read_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, sr, kTuple);
+    if (ec) co_return;
+    ++streams;
+    asio::steady_timer timer(stream.get_executor());
+    std::string piece;
+    for (;;) {
+      if (stopping) {
+        piece = r.stream->on_shutdown();
+        if (!piece.empty()) {
+          stream.expires_after(std::chrono::seconds(1));
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), kTuple);
+        }
+        break;
+      }
+      auto next = co_await asio::co_spawn(workers, next_piece(r.stream.get()), use_awaitable);
+      if (!next) break;
+      if (next->empty()) {
+        timer.expires_after(r.stream->idle_wait());
+        co_await timer.async_wait(kTuple);
+        continue;
+      }
+      stream.expires_after(options.read_timeout);
+      auto [wec, wn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(*next)), kTuple);
+      if (wec) {
+        --streams;
+        co_return;
+      }
+    }
+    stream.expires_after(std::chrono::seconds(1));
+    co_await asio::async_write(stream, http::make_chunk_last(), kTuple);
+    --streams;
   }
 
   static std::size_t header_bytes(const http::request_parser<http::string_body>& parser) {
@@ -145,6 +201,8 @@ struct HttpServer::Impl {
       boost::system::error_code peer_ec;
       auto peer = stream.socket().remote_endpoint(peer_ec);
       if (!peer_ec) request.client = peer.address().to_string();
+      for (const char* name : {"accept", "accept-encoding", "if-none-match", "last-event-id"})
+        if (auto it = req.find(name); it != req.end()) request.headers.emplace_back(name, std::string(it->value()));
       if (auto it = req.find("x-api-key"); it != req.end()) {
         request.has_api_key = true;
         request.api_key = std::string(it->value());
@@ -164,8 +222,9 @@ struct HttpServer::Impl {
           response = detail_response(500, "Internal Server Error");
         }
       }
-      co_await respond(std::move(response), keep_alive, head);
-      if (!keep_alive) break;
+      const bool streamed = response.stream && !head;
+      co_await respond(std::move(response), keep_alive && !streamed, head);
+      if (!keep_alive || streamed) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -226,6 +285,10 @@ void HttpServer::start() {
 
 void HttpServer::stop() {
   if (!impl_) return;
+  // Streams end cleanly: each sends its last piece and the final chunk before the threads stop.
+  impl_->stopping = true;
+  for (int i = 0; i < 100 && impl_->streams > 0 && !impl_->threads.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   asio::post(impl_->ioc, [this] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);

@@ -165,6 +165,7 @@ Result<HttpResponse> request(const Url& url, http::verb verb, std::string body, 
   req.set(http::field::host, url.host);
   req.set(http::field::user_agent, "creditscope/0.1");
   req.set(http::field::accept, "application/json");
+  for (const auto& [name, value] : options.headers) req.set(name, value);
   if (verb == http::verb::post) {
     req.set(http::field::content_type, "application/json");
     req.body() = std::move(body);
