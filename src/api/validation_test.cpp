@@ -58,6 +58,65 @@ TEST(ValidateBalances, Table) {
   }
 }
 
+TEST(ValidateBalances, ExtrasParseAsPydanticWould) {
+  const std::string q = "chain=base&owner=0x06a9af046187895acfc7258450b15397cac67400";
+  struct Case {
+    std::string extra;
+    std::string expect;  // "" = valid
+  };
+  const Case cases[] = {
+      {"&block=latest", ""},
+      {"&block=finalized", ""},
+      {"&block=000123", ""},
+      {"&block=99999999999999999999999", ""},  // above any head: decided against the chain later
+      {"&block=-1", R"({"type":"value_error","loc":["query","block"],"msg":"Value error, block must be a block number or one of 'latest', 'safe', 'finalized'","input":"-1","ctx":{"error":{}}})"},
+      {"&block=Latest", R"("input":"Latest")"},
+      {"&block=", R"("loc":["query","block"])"},
+      {"&transfers_limit=0", ""},
+      {"&transfers_limit=100000", ""},
+      {"&transfers_limit=100001", R"({"type":"less_than_equal","loc":["query","transfers_limit"],"msg":"Input should be less than or equal to 100000","input":"100001","ctx":{"le":100000}})"},
+      {"&transfers_limit=-1", R"({"type":"greater_than_equal","loc":["query","transfers_limit"],"msg":"Input should be greater than or equal to 0","input":"-1","ctx":{"ge":0}})"},
+      {"&transfers_limit=ten", R"({"type":"int_parsing","loc":["query","transfers_limit"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"ten"})"},
+      {"&reconcile=YES&native=0", ""},
+      {"&native=2", R"("type":"bool_parsing","loc":["query","native"])"},
+      {"&spam=exclude", ""},
+      {"&spam=FLAG", R"("msg":"Input should be 'flag', 'exclude' or 'off'","input":"FLAG")"},
+  };
+  for (const auto& c : cases) {
+    auto v = validate_balances_query(q + c.extra);
+    EXPECT_EQ(v.params.has_value(), c.expect.empty()) << c.extra << " -> " << v.error_body;
+    if (!c.expect.empty()) EXPECT_NE(v.error_body.find(c.expect), std::string::npos) << c.extra << " -> " << v.error_body;
+  }
+  auto big = validate_balances_query(q + "&block=99999999999999999999999");
+  EXPECT_TRUE(big.params->block.above_max);
+}
+
+TEST(ValidateBalances, ExtraChainsJoinTheEnumInByteOrder) {
+  ChainNames names({"hyperevm", "base", "bsc"});
+  EXPECT_EQ(names.expected(), "'arbitrum', 'base', 'bsc', 'ethereum', 'hyperevm' or 'tempo'");
+  EXPECT_EQ(ChainNames().expected(), "'arbitrum', 'base', 'ethereum' or 'tempo'");
+  auto v = validate_balances_query("chain=bsc&owner=0x06a9af046187895acfc7258450b15397cac67400", names);
+  EXPECT_TRUE(v.params);
+}
+
+TEST(ValidateTransfers, CursorIsAPositionAndBadOnesAre422) {
+  const std::string cursor = encode_cursor(123456, 7);
+  EXPECT_EQ(decode_cursor(cursor), (std::pair<std::uint64_t, std::uint32_t>{123456, 7}));
+  for (const char* bad : {"", "c1.", "c1.1e240", "c1.01e240.7", "c2.1.1", "c1.1.100000000", "c1.x.1"})
+    EXPECT_FALSE(decode_cursor(bad)) << bad;
+  const std::string q = "chain=base&owner=0x06a9af046187895acfc7258450b15397cac67400";
+  auto v = validate_transfers_query(q + "&cursor=zz&limit=0&format=xml");
+  ASSERT_FALSE(v.params);
+  EXPECT_EQ(v.error_body,
+            R"({"detail":[{"type":"greater_than_equal","loc":["query","limit"],"msg":"Input should be greater than or equal to 1","input":"0","ctx":{"ge":1}},)"
+            R"({"type":"value_error","loc":["query","cursor"],"msg":"Value error, Invalid cursor","input":"zz","ctx":{"error":{}}},)"
+            R"({"type":"enum","loc":["query","format"],"msg":"Input should be 'json' or 'csv'","input":"xml","ctx":{"expected":"'json' or 'csv'"}}]})");
+  auto ok = validate_transfers_query(q + "&limit=1000&cursor=" + cursor + "&format=csv");
+  ASSERT_TRUE(ok.params);
+  EXPECT_EQ(ok.params->limit, 1000u);
+  EXPECT_TRUE(ok.params->csv);
+}
+
 TEST(ParseQuery, DecodesPlusAndKeepsBadEscapes) {
   auto q = parse_query("a=1+2&b=%zz&c&d=%41");
   ASSERT_EQ(q.size(), 4u);
