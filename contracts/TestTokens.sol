@@ -164,3 +164,18 @@ contract CurrencyToken is TokenCore {
         currency = currency_;
     }
 }
+
+/// A fee-on-transfer token that logs the amount sent but credits 1% less: its Transfer logs do
+/// not add up to its balances (what reconcile=true must show).
+contract FeeOnTransferToken is TokenCore {
+    string public symbol = "FOT";
+    constructor() TokenCore(18) {}
+
+    function sendWithFee(address to, uint256 amount) external returns (bool) {
+        uint256 fee = amount / 100;
+        balanceOf[msg.sender] -= amount;
+        balanceOf[to] += amount - fee;
+        emit Transfer(msg.sender, to, amount);
+        return true;
+    }
+}

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <iostream>
+#include <thread>
 
-#include "api/render.hpp"
-#include "api/validation.hpp"
+#include "chain/blocks.hpp"
+#include "chain/live_source.hpp"
+#include "chain/state_reads.hpp"
 #include "core/address.hpp"
 #include "core/json_writer.hpp"
 
@@ -15,13 +18,6 @@ namespace {
 ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
   ApiResponse r = detail_response(503, detail);
   r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
-  return r;
-}
-
-ApiResponse validation_error(std::string body) {
-  ApiResponse r;
-  r.status = 422;
-  r.body = std::move(body);
   return r;
 }
 
@@ -61,13 +57,84 @@ ApiResponse backfilling(const std::string& chain, const Address& account, const 
   return r;
 }
 
-ApiResponse answer_response(const AccountAnswer& answer, pricing::PriceOracle* prices) {
-  ApiResponse r;
-  r.shared_body = rendered_body(*answer.snapshot, prices);
-  r.headers.emplace_back("X-Block-Number", std::to_string(answer.block_num));
-  return r;
+// The cache key of an answer at the index's latest block with these extras ("" for the seed's).
+std::string variant_of(const BalancesParams& p) {
+  std::string v;
+  if (p.transfers_limit) v += "tl=" + std::to_string(*p.transfers_limit) + ";";
+  if (p.reconcile) v += "reconcile;";
+  if (p.spam == SpamMode::kFlag) v += "spam=flag;";
+  if (p.spam == SpamMode::kExclude) v += "spam=exclude;";
+  return v;
+}
+
+RenderOptions render_options(const BalancesParams& p) {
+  RenderOptions o;
+  o.transfers_limit = p.transfers_limit;
+  o.reconcile = p.reconcile;
+  o.spam = p.spam;
+  return o;
+}
+
+// RFC 9110: If-None-Match is "*" or a list of entity tags, compared weakly.
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*") return true;
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == etag) return true;
+  }
+  return false;
+}
+
+// Accept-Encoding names gzip (or *) with a q above 0.
+bool accepts_gzip(const std::string* header) {
+  if (!header) return false;
+  std::string_view rest = *header;
+  bool star = false, gzip = false, gzip_named = false;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    auto semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    double q = 1;
+    if (semi != std::string_view::npos) {
+      auto qpos = item.find("q=", semi);
+      if (qpos != std::string_view::npos) q = std::atof(std::string(item.substr(qpos + 2)).c_str());
+    }
+    std::string lower(coding);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "gzip" || lower == "x-gzip") {
+      gzip_named = true;
+      gzip = q > 0;
+    } else if (lower == "*") {
+      star = q > 0;
+    }
+  }
+  return gzip_named ? gzip : star;
+}
+
+// "123.45" + "0.50": sums of rendered USD values, exactly, in cents.
+pricing::BigInt cents_of(std::string_view usd) {
+  std::string digits;
+  for (char c : usd)
+    if (c != '.') digits += c;
+  return pricing::BigInt(digits);
 }
 }  // namespace
+
+BalancesHandler::BalancesHandler(std::map<std::string, ChainBackend> chains, HandlerOptions options)
+    : chains_(std::move(chains)), options_(options), names_([this] {
+        std::vector<std::string> names;
+        for (const auto& [name, _] : chains_) names.push_back(name);
+        return ChainNames(names);
+      }()) {}
 
 // A read that failed: 503 with Retry-After. The reason can name an RPC host; log it, do not send it.
 ApiResponse BalancesHandler::failure(const std::string& chain, const Error& error) const {
@@ -76,39 +143,290 @@ ApiResponse BalancesHandler::failure(const std::string& chain, const Error& erro
   return unavailable("Upstream RPC for chain '" + chain + "' is unavailable; try again shortly", 5);
 }
 
-std::variant<ApiResponse, BalancesHandler::Resolved> BalancesHandler::resolve(const ApiRequest& request) const {
-  auto validated = validate_balances_query(request.query);
-  if (!validated.params) return validation_error(std::move(validated.error_body));
-  const auto& params = *validated.params;
-  auto it = chains_.find(params.chain);
-  if (it == chains_.end()) return not_configured(params.chain);
-  auto account = it->second.deriver->derive(params.owner);
-  if (!account) return failure(params.chain, account.error());
-  return Resolved{&it->second, params.chain, *account};
+std::variant<ApiResponse, BalancesHandler::Resolved> BalancesHandler::resolve(const std::string& chain,
+                                                                              const Address& owner) const {
+  auto it = chains_.find(chain);
+  if (it == chains_.end()) return not_configured(chain);
+  auto account = it->second.deriver->derive(owner);
+  if (!account) return failure(chain, account.error());
+  return Resolved{&it->second, chain, *account};
+}
+
+std::variant<ApiResponse, BalancesHandler::Located> BalancesHandler::locate(const std::string& chain, const Address& owner,
+                                                                            const BlockSpec& block) const {
+  auto resolved = resolve(chain, owner);
+  if (auto* done = std::get_if<ApiResponse>(&resolved)) return std::move(*done);
+  const auto& r = std::get<Resolved>(resolved);
+  auto snapshot = r.backend->source->snapshot(r.account);
+  if (!snapshot) {
+    if (snapshot.error().code != Errc::kBackfilling) return failure(r.chain, snapshot.error());
+    return backfilling(r.chain, r.account, r.backend->source->status(r.account));
+  }
+  auto t = target(r, block, snapshot->block_num);
+  if (auto* done = std::get_if<ApiResponse>(&t)) return std::move(*done);
+  return Located{r, std::move(*snapshot), std::get<Target>(t)};
+}
+
+Result<std::uint64_t> BalancesHandler::tagged_block(const Resolved& r, const char* tag, std::uint64_t head) const {
+  auto tagged = r.backend->rpc ? chain::fetch_tagged_block(*r.backend->rpc, tag)
+                               : Result<std::optional<std::uint64_t>>(std::optional<std::uint64_t>());
+  if (!tagged) return tagged.error();
+  if (*tagged) return std::min(**tagged, head);
+  // A node without the tag: the index's own notion of final.
+  return head > r.backend->finality_depth ? head - r.backend->finality_depth : 0;
+}
+
+Result<std::uint64_t> BalancesHandler::finalized_block(const Resolved& r, std::uint64_t head) const {
+  auto block = tagged_block(r, "finalized", head);
+  if (!block) return block;
+  std::lock_guard lock(mutex_);
+  auto& known = finalized_[r.chain];
+  known = std::max(known, *block);
+  return known;
+}
+
+std::variant<ApiResponse, BalancesHandler::Target> BalancesHandler::target(const Resolved& r, const BlockSpec& block,
+                                                                           std::uint64_t latest) const {
+  using Kind = BlockSpec::Kind;
+  Target t;
+  t.block_num = latest;
+  if (block.kind == Kind::kLatest) return t;
+  t.pinned = true;
+  if (block.kind == Kind::kSafe || block.kind == Kind::kFinalized) {
+    auto b = block.kind == Kind::kSafe ? tagged_block(r, "safe", latest) : finalized_block(r, latest);
+    if (!b) return failure(r.chain, b.error());
+    t.block_num = *b;
+  } else {
+    const auto start = r.backend->source->known_start_block().value_or(0);
+    if (!block.above_max && block.number < start) return unprocessable(block_below_start_error(block.input, start));
+    if (block.above_max || block.number > latest) {
+      // Above what the answer covers: the node's head decides between "not yet" and "never".
+      auto head = r.backend->rpc ? chain::fetch_head(*r.backend->rpc) : Result<std::uint64_t>(latest);
+      if (!head) return failure(r.chain, head.error());
+      if (block.above_max || block.number > std::max(*head, latest))
+        return unprocessable(block_above_head_error(block.input, std::max(*head, latest)));
+      return unavailable("Block " + std::to_string(block.number) + " is not indexed yet on chain '" + r.chain +
+                             "'; try again shortly",
+                         1);
+    }
+    t.block_num = block.number;
+  }
+  // The pinned rule: latest and safe are revalidated; finalized and any number at or below it
+  // never change.
+  if (block.kind == Kind::kFinalized) {
+    t.immutable = true;
+  } else if (block.kind == Kind::kNumber) {
+    std::uint64_t known = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = finalized_.find(r.chain); it != finalized_.end()) known = it->second;
+    }
+    if (t.block_num <= known) {
+      t.immutable = true;
+    } else {
+      auto fin = finalized_block(r, latest);
+      if (!fin) return failure(r.chain, fin.error());
+      t.immutable = t.block_num <= *fin;
+    }
+  }
+  return t;
+}
+
+std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::pinned_answer(const Resolved& r,
+                                                                                  const AccountSnapshot& latest,
+                                                                                  const BalancesParams& params,
+                                                                                  const Target& t) const {
+  // The transfers up to the block from the index; balances, prices and the coin read at it.
+  AccountSnapshot pinned;
+  pinned.credit_account = latest.credit_account;
+  pinned.snapshot_block = t.block_num;
+  std::set<Address> tokens;
+  for (const auto& h : latest.holdings) {
+    TokenHolding kept{h.token, h.metadata, 0, {}};
+    for (const auto& tr : h.transfers)
+      if (tr.block_num <= t.block_num) kept.transfers.push_back(tr);
+    if (kept.transfers.empty()) continue;
+    tokens.insert(h.token);
+    pinned.holdings.push_back(std::move(kept));
+  }
+  const bool want_native = params.native && has_native(r);
+  if (!r.backend->rpc || !r.backend->settings) return failure(r.chain, make_error(Errc::kNotConfigured, "no RPC"));
+  auto state = chain::read_state_at(*r.backend->rpc, *r.backend->settings, r.account, tokens, t.block_num, want_native);
+  if (!state) {
+    if (state.error().code != Errc::kTimeout && chain::state_unavailable(*r.backend->rpc, r.account)) {
+      std::cerr << "chain=" << r.chain << " block " << t.block_num << ": " << state.error().message << "\n";
+      return unavailable("Upstream RPC for chain '" + r.chain + "' cannot serve state at block " +
+                             std::to_string(t.block_num) + " (is it an archive node?)",
+                         60);
+    }
+    return failure(r.chain, state.error());
+  }
+  for (auto& h : pinned.holdings) h.balance = state->balances.at(h.token).value_or(0);
+  std::map<Address, std::optional<pricing::Decimal>> prices;
+  if (auto* oracle = r.backend->prices) {
+    std::vector<Address> priced(tokens.begin(), tokens.end());
+    if (want_native) priced.push_back(pricing::kNativeCoin);
+    prices = oracle->prices_at(priced, t.block_num);
+  }
+  RenderOptions options = render_options(params);
+  auto native_price = prices.count(pricing::kNativeCoin) ? prices.at(pricing::kNativeCoin) : std::nullopt;
+  if (auto failed = add_extras(r, pinned.holdings, *state, params, native_price, options)) return std::move(*failed);
+  PriceLookup lookup = [&prices](const Address& token) -> std::optional<pricing::Decimal> {
+    auto it = prices.find(token);
+    return it == prices.end() ? std::nullopt : it->second;
+  };
+  return Answer{std::make_shared<const EncodedAnswer>(render_balances(pinned, lookup, options)), t.block_num, t.immutable};
+}
+
+std::optional<ApiResponse> BalancesHandler::add_extras(const Resolved& r, const std::vector<TokenHolding>& holdings,
+                                                      const chain::StateAt& state, const BalancesParams& params,
+                                                      std::optional<pricing::Decimal> native_price,
+                                                      RenderOptions& options) const {
+  if (params.spam != SpamMode::kOff) {
+    auto listed = listed_symbols(r);
+    if (!listed) return failure(r.chain, listed.error());
+    for (const auto& h : holdings) {
+      auto it = state.balances.find(h.token);
+      options.spam_verdicts[h.token] = judge_spam(h, *listed, it != state.balances.end() && it->second.has_value());
+    }
+  }
+  if (!params.native) return std::nullopt;
+  if (state.native && has_native(r)) {
+    options.native = std::optional<NativeCoin>(NativeCoin{r.backend->settings->native_symbol,
+                                                          r.backend->settings->native_decimals, *state.native, native_price});
+  } else {
+    options.native = std::optional<NativeCoin>();
+  }
+  return std::nullopt;
+}
+
+Result<std::map<std::string, std::vector<Address>>> BalancesHandler::listed_symbols(const Resolved& r) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = listed_symbols_.find(r.chain); it != listed_symbols_.end()) return it->second;
+  }
+  std::map<std::string, std::vector<Address>> out;
+  std::set<Address> listed;
+  if (r.backend->settings)
+    for (const auto& t : r.backend->prices ? r.backend->prices->listed_tokens() : std::vector<Address>{})
+      if (t != pricing::kNativeCoin) listed.insert(t);
+  if (!listed.empty()) {
+    auto head = chain::fetch_head(*r.backend->rpc);
+    if (!head) return head.error();
+    auto reads = chain::read_tokens(*r.backend->rpc, *r.backend->settings, listed, {}, *head);
+    if (!reads) return reads.error();
+    for (const auto& [token, meta] : reads->metadata) {
+      std::string symbol = meta.symbol;
+      std::transform(symbol.begin(), symbol.end(), symbol.begin(), [](unsigned char c) { return std::tolower(c); });
+      out[symbol].push_back(token);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  listed_symbols_[r.chain] = out;
+  return out;
+}
+
+std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const BalancesParams& params) const {
+  auto located = locate(params.chain, params.owner, params.block);
+  if (auto* done = std::get_if<ApiResponse>(&located)) return std::move(*done);
+  const auto& [r, latest, tg] = std::get<Located>(located);
+  const AccountAnswer* snapshot = &latest;
+  if (tg.pinned) return pinned_answer(r, *snapshot->snapshot, params, tg);
+
+  const auto& snap = *snapshot->snapshot;
+  pricing::PriceOracle* prices = r.backend->prices;
+  if (prices) {
+    // Off the network threads anyway: fetch prices not seen before rather than render nulls.
+    std::vector<Address> tokens;
+    for (const auto& h : snap.holdings) tokens.push_back(h.token);
+    prices->ensure(tokens);
+  }
+  const std::string variant = variant_of(params);
+  if (!params.native)
+    if (auto hit = cached_answer(snap, prices, variant)) return Answer{hit, snapshot->block_num, tg.immutable};
+  RenderOptions options = render_options(params);
+  const bool want_native = params.native && has_native(r);
+  std::optional<chain::StateAt> state;
+  if (params.spam != SpamMode::kOff || want_native) {
+    std::set<Address> tokens;
+    if (params.spam != SpamMode::kOff)
+      for (const auto& h : snap.holdings) tokens.insert(h.token);
+    auto read = chain::read_state_at(*r.backend->rpc, *r.backend->settings, r.account, tokens, snapshot->block_num, want_native);
+    if (!read) return failure(r.chain, read.error());
+    state = std::move(*read);
+  }
+  std::optional<pricing::Decimal> native_price;
+  if (want_native && prices && prices->listed(pricing::kNativeCoin)) {
+    prices->ensure({pricing::kNativeCoin});
+    native_price = prices->price(pricing::kNativeCoin);
+  }
+  if (auto failed = add_extras(r, snap.holdings, state.value_or(chain::StateAt{}), params, native_price, options))
+    return std::move(*failed);
+  if (!params.native) return Answer{rendered_answer(snap, prices, options, variant), snapshot->block_num, tg.immutable};
+  // The coin's balance moves without Transfer logs: never cached with the snapshot.
+  PriceLookup lookup;
+  if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
+  return Answer{std::make_shared<const EncodedAnswer>(render_balances(snap, lookup, options)), snapshot->block_num,
+                tg.immutable};
+}
+
+ApiResponse BalancesHandler::respond(const ApiRequest& request, const Answer& a) const {
+  ApiResponse r;
+  r.headers.emplace_back("X-Block-Number", std::to_string(a.block_num));
+  r.headers.emplace_back("ETag", a.encoded->etag);
+  r.headers.emplace_back("Cache-Control", a.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (const std::string* inm = request.header("if-none-match"); inm && etag_matches(*inm, a.encoded->etag)) {
+    r.status = 304;
+    r.no_body = true;
+    return r;
+  }
+  if (a.encoded->body->size() >= 1024 && accepts_gzip(request.header("accept-encoding"))) {
+    r.shared_body = a.encoded->gzip();
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.shared_body = a.encoded->body;
+  }
+  return r;
 }
 
 ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
-  chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + deadline_);
-  auto resolved = resolve(request);
-  if (auto* done = std::get_if<ApiResponse>(&resolved)) return std::move(*done);
-  const auto& [backend, chain, account] = std::get<Resolved>(resolved);
-  auto snapshot = backend->source->snapshot(account);
-  if (!snapshot) {
-    if (snapshot.error().code != Errc::kBackfilling) return failure(chain, snapshot.error());
-    return backfilling(chain, account, backend->source->status(account));
+  chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + options_.deadline);
+  auto validated = validate_balances_query(request.query, names_);
+  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  auto a = answer(*validated.params);
+  if (auto* done = std::get_if<ApiResponse>(&a)) return std::move(*done);
+  return respond(request, std::get<Answer>(a));
+}
+
+std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
+  // Answers that need no network are given here, so they never wait for a worker thread.
+  auto validated = validate_balances_query(request.query, names_);
+  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  const auto& params = *validated.params;
+  auto it = chains_.find(params.chain);
+  if (it == chains_.end()) return not_configured(params.chain);
+  if (params.block.kind != BlockSpec::Kind::kLatest || params.native) return std::nullopt;
+  auto account = it->second.deriver->derive_cached(params.owner);
+  if (!account) return std::nullopt;
+  auto answer = it->second.source->peek(*account);
+  if (!answer) return std::nullopt;
+  const std::string variant = variant_of(params);
+  std::shared_ptr<const EncodedAnswer> encoded;
+  if (params.spam == SpamMode::kOff) {
+    encoded = rendered_answer(*answer->snapshot, it->second.prices, render_options(params), variant);
+  } else {
+    encoded = cached_answer(*answer->snapshot, it->second.prices, variant);  // spam verdicts need the node
+    if (!encoded) return std::nullopt;
   }
-  if (auto* prices = backend->prices) {
-    // Off the network threads anyway: fetch prices not seen before rather than render nulls.
-    std::vector<Address> tokens;
-    for (const auto& h : snapshot->snapshot->holdings) tokens.push_back(h.token);
-    prices->ensure(tokens);
-  }
-  return answer_response(*snapshot, backend->prices);
+  return respond(request, Answer{encoded, answer->block_num, false});
 }
 
 ApiResponse BalancesHandler::status(const ApiRequest& request) const {
-  chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + deadline_);
-  auto resolved = resolve(request);
+  chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + options_.deadline);
+  auto validated = validate_balances_query(request.query, names_);
+  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  auto resolved = resolve(validated.params->chain, validated.params->owner);
   if (auto* done = std::get_if<ApiResponse>(&resolved)) return std::move(*done);
   const auto& [backend, chain, account] = std::get<Resolved>(resolved);
   JsonWriter w;
@@ -120,17 +438,71 @@ ApiResponse BalancesHandler::status(const ApiRequest& request) const {
   return r;
 }
 
-std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
-  // Answers that need no network are given here, so they never wait for a worker thread.
-  auto validated = validate_balances_query(request.query);
-  if (!validated.params) return validation_error(std::move(validated.error_body));
-  auto it = chains_.find(validated.params->chain);
-  if (it == chains_.end()) return not_configured(validated.params->chain);
-  auto account = it->second.deriver->derive_cached(validated.params->owner);
-  if (!account) return std::nullopt;
-  auto answer = it->second.source->peek(*account);
-  if (!answer) return std::nullopt;
-  return answer_response(*answer, it->second.prices);
+ApiResponse BalancesHandler::all(const ApiRequest& request) const {
+  auto validated = validate_balances_query(request.query, names_, false);
+  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  // Every chain at once, each on its own thread under the request's deadline.
+  const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
+  std::map<std::string, std::future<std::variant<ApiResponse, Answer>>> pending;
+  for (const auto& [name, _] : chains_) {
+    BalancesParams params = *validated.params;
+    params.chain = name;
+    pending.emplace(name, std::async(std::launch::async, [this, params, deadline] {
+                      chain::ScopedDeadline scoped(deadline);
+                      return answer(params);
+                    }));
+  }
+  JsonWriter w;
+  w.begin_object().key("owner").string(to_checksum(validated.params->owner)).key("chains").begin_object();
+  std::map<std::string, ApiResponse> errors;
+  std::optional<pricing::BigInt> total;
+  for (auto& [name, future] : pending) {
+    auto result = future.get();
+    if (auto* error = std::get_if<ApiResponse>(&result)) {
+      errors.emplace(name, std::move(*error));
+      continue;
+    }
+    const auto& body = *std::get<Answer>(result).encoded->body;
+    w.key(name).raw(body);
+    // The chain's total_usd_value is the body's last member: null or a decimal string.
+    static constexpr std::string_view kTotal = "\"total_usd_value\":";
+    auto pos = body.rfind(kTotal);
+    if (pos != std::string::npos && body[pos + kTotal.size()] == '"') {
+      auto start = pos + kTotal.size() + 1;
+      total = total.value_or(0) + cents_of(std::string_view(body).substr(start, body.find('"', start) - start));
+    }
+  }
+  w.end_object().key("errors").begin_object();
+  for (const auto& [name, error] : errors) {
+    std::string detail = error.body;
+    auto parsed = boost::json::parse(error.body_text(), boost::json::storage_ptr(), {});
+    w.key(name).begin_object().key("status").number(error.status).key("detail");
+    if (const auto* d = parsed.is_object() ? parsed.as_object().if_contains("detail") : nullptr; d && d->is_string()) {
+      w.string(d->as_string());
+    } else if (d) {
+      w.raw(boost::json::serialize(*d));  // a 422's list
+    } else {
+      w.string("");
+    }
+    w.end_object();
+  }
+  w.end_object().key("total_usd_value");
+  if (total) {
+    w.string(pricing::format_cents(*total));
+  } else {
+    w.null();
+  }
+  w.end_object();
+  if (!chains_.empty() && errors.size() == chains_.size()) {
+    ApiResponse r;
+    r.status = 503;
+    r.body = w.take();
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  ApiResponse r;
+  r.body = w.take();
+  return r;
 }
 
 }  // namespace creditscope::api

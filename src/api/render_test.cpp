@@ -98,5 +98,55 @@ TEST(RenderBalances, UsdValuesAndTotal) {
   EXPECT_NE(render_balances(s, prices).find(R"("total_usd_value":null})"), std::string::npos);
 }
 
+TEST(RenderBalances, ExcludedSpamLeavesKeysAndTotalsAsIfItWereNotThere) {
+  AccountSnapshot s;
+  s.credit_account = addr("0x4d4eb02b8d86379c36e887f391a039a17d72d9e0");
+  TokenHolding real{addr("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"), {"USDC", 6}, 2500000, {}};
+  TokenHolding fake{addr("0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359"), {"USDC", 6}, 9000000, {}};
+  s.holdings = {real, fake};
+  RenderOptions o;
+  o.spam = SpamMode::kExclude;
+  o.spam_verdicts[fake.token].symbol_impersonation = true;
+  PriceLookup one = [](const Address&) { return pricing::parse_decimal("1"); };
+  const std::string json = render_balances(s, one, o);
+  EXPECT_NE(json.find(R"("balances":{"USDC":{)"), std::string::npos) << json;  // no "(0x...)" key any more
+  EXPECT_NE(json.find(R"("total_usd_value":"2.50")"), std::string::npos) << json;
+  EXPECT_EQ(json.find("0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"), std::string::npos);
+}
+
+TEST(RenderBalances, ReconciliationIsSignedAndSelfTransfersNetZero) {
+  AccountSnapshot s;
+  s.credit_account = addr("0x4d4eb02b8d86379c36e887f391a039a17d72d9e0");
+  const Address other = addr("0x111111125421ca6dc452d289314280a0f8842a65");
+  TokenHolding h{addr("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"), {"R", 0}, 5, {}};
+  auto transfer = [&](const Address& from, const Address& to, unsigned amount, std::uint32_t log_index) {
+    TokenTransfer t;
+    t.token = h.token;
+    t.from = from;
+    t.to = to;
+    t.raw_amount = amount;
+    t.block_num = 1;
+    t.log_index = log_index;
+    return t;
+  };
+  h.transfers = {transfer(other, s.credit_account, 10, 0), transfer(s.credit_account, s.credit_account, 7, 1),
+                 transfer(s.credit_account, other, 3, 2)};
+  s.holdings = {h};
+  RenderOptions o;
+  o.reconcile = true;
+  o.transfers_limit = 1;
+  o.spam = SpamMode::kFlag;
+  o.spam_verdicts[h.token] = judge_spam(h, {{"r", {h.token}}}, true);  // listed under its own address: fine
+  const std::string json = render_balances(s, {}, o);
+  EXPECT_NE(json.find(R"("reconciliation":{"expected_balance":"7","difference":"-2","reconciled":false})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("spam":{"flagged":false,"reasons":[]},"transfers_total":3,"transfers":[{)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("amount":"3")"), std::string::npos);
+  EXPECT_EQ(json.find(R"("amount":"10")"), std::string::npos) << "only the last transfer is kept";
+  TokenHolding zero = h;
+  zero.transfers = {transfer(other, s.credit_account, 0, 0)};
+  auto v = judge_spam(zero, {{"r", {other}}}, false);
+  EXPECT_TRUE(v.symbol_impersonation && v.no_balance_of && v.zero_value_only);
+}
+
 }  // namespace
 }  // namespace creditscope::api

@@ -83,6 +83,14 @@ class Parser {
     return it == from_env_.end() ? dotted : it->second + " (" + dotted + ")";
   }
 
+  // The seed's chains and those the file names: the chains environment variables may address.
+  std::set<std::string> chain_names() const {
+    std::set<std::string> out(std::begin(api::kSpecChains), std::end(api::kSpecChains));
+    if (auto* chains = root_["chains"].as_table())
+      for (const auto& [name, _] : *chains) out.emplace(name.str());
+    return out;
+  }
+
   // Environment overrides are written into the TOML tree, so one code path checks every value.
   bool apply_env() {
     std::map<std::string, std::pair<const ConfigKey*, std::string>> known;  // variable -> key, dotted path
@@ -90,7 +98,7 @@ class Parser {
       if (!key.from_env()) continue;
       if (key.scope() == KeyScope::kTop) known[env_name(key.path)] = {&key, std::string(key.path)};
       else
-        for (auto chain : api::kSpecChains) known[env_name(concrete(key.path, chain))] = {&key, concrete(key.path, chain)};
+        for (const auto& chain : chain_names()) known[env_name(concrete(key.path, chain))] = {&key, concrete(key.path, chain)};
     }
     for (const auto& [name, value] : env_) {
       auto it = known.find(name);
@@ -161,11 +169,14 @@ class Parser {
       std::string name(k.str());
       std::string child_dotted = dotted.empty() ? name : dotted + "." + name;
       if (pattern == "chains") {
-        if (std::find(std::begin(api::kSpecChains), std::end(api::kSpecChains), name) == std::end(api::kSpecChains)) {
-          std::string hint = closest(name, {std::begin(api::kSpecChains), std::end(api::kSpecChains)});
-          return fail("unknown chain " + quote(child_dotted) + ": only arbitrum, base, ethereum and tempo are served" +
-                      (hint.empty() ? "" : "; did you mean " + quote("chains." + hint) + "?"));
-        }
+        // Any name of the pattern is served under that name (its chain_id is required like any
+        // chain's); the seed's four are merely the ones the defaults are written for.
+        const bool well_formed = !name.empty() && name[0] >= 'a' && name[0] <= 'z' &&
+                                 std::all_of(name.begin(), name.end(), [](char c) {
+                                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                                 });
+        if (!well_formed)
+          return fail("chain name " + quote(child_dotted) + " must match [a-z][a-z0-9-]* (lower-case letters, digits, '-')");
         if (!node.is_table()) return fail(child_dotted + " must be a table");
         if (!check_known(*node.as_table(), "chains.<chain>", child_dotted)) return false;
         continue;

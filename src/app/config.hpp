@@ -35,7 +35,8 @@ struct ChainConfig {
 
 struct AppConfig {
   api::ServerOptions server;
-  std::size_t cache_mb = 256;  // the answer cache's budget, shared by all chains
+  std::size_t cache_mb = 256;
+  std::size_t max_streams = 1000;  // open event streams at once  // the answer cache's budget, shared by all chains
   std::vector<std::string> api_keys_sha256;
   std::chrono::milliseconds request_deadline{25000};  // bounds a request's RPC work, backfill waits included
   double rate_limit_per_s = 0;  // per API key (per client address when open); 0 = off

@@ -76,6 +76,9 @@ const ConfigKey kKeys[] = {
     {"server.cache_mb", ValueType::kInteger, "256",
      "answers kept in memory, least recently used out first; others are read from the store (one indexed read)",
      false, 1, 1'048'576, "", CS_SET(t.app->cache_mb = static_cast<std::size_t>(num(v)))},
+    {"server.max_streams", ValueType::kInteger, "1000",
+     "open /v2/credit/balances/stream connections; more are answered 503", false, 0, 1'000'000, "",
+     CS_SET(t.app->max_streams = static_cast<std::size_t>(num(v)))},
     // [store]
     {"store.mode", ValueType::kString, R"("sqlite")",
      R"("sqlite": persistent index in one file (default); "postgres": shared by any number of replicas; "none": read the chain on every request)",
@@ -164,6 +167,11 @@ const ConfigKey kKeys[] = {
     {"chains.<chain>.poll_interval_ms", ValueType::kInteger, "2000", "head polls; a new transfer shows within one",
      false, 10, kMaxMs, "ethereum=6000 base=1000 arbitrum=1000 tempo=500",
      CS_SET(t.chain->indexer.poll_interval = milliseconds(num(v)))},
+    {"chains.<chain>.native_symbol", ValueType::kString, R"("ETH")",
+     "the chain's coin, shown by native=true; \"none\": no native coin (native is null)", false, 0, 0,
+     "tempo=\"none\"", CS_SET(t.chain->settings.native_symbol = str(v) == "none" ? std::string() : str(v))},
+    {"chains.<chain>.native_decimals", ValueType::kInteger, "18", "decimals of the chain's coin", false, 0, 77, "",
+     CS_SET(t.chain->settings.native_decimals = static_cast<unsigned>(num(v)))},
     {"chains.<chain>.finality_depth", ValueType::kInteger, "64", "blocks kept for reorg checks; deeper blocks are final",
      false, 1, 1'000'000, "ethereum=96 base=900 arbitrum=3600 tempo=4",
      CS_SET(t.chain->indexer.finality_depth = static_cast<std::uint64_t>(num(v)))},
@@ -201,8 +209,13 @@ const ConfigKey kKeys[] = {
     {"chains.<chain>.pricing.http_chain", ValueType::kString, "", "the price API's chain name; default: the chain's name",
      false, 0, 0, "", CS_SET(t.chain->prices.http_chain = str(v))},
     // [[chains.<chain>.prices]] (file only)
-    {"chains.<chain>.prices[].token", ValueType::kString, "", "token address that gets a USD price", true, 0, 0, "",
+    {"chains.<chain>.prices[].token", ValueType::kString, "",
+     "token address that gets a USD price, or \"native\" for the chain's coin (native=true)", true, 0, 0, "",
      [](ConfigTarget& t, const ConfigValue& v) -> std::string {
+       if (str(v) == "native") {
+         *t.price_token = pricing::kNativeCoin;
+         return {};
+       }
        Address a;
        if (auto e = set_address(a, v); !e.empty()) return e;
        *t.price_token = a;

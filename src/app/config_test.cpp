@@ -122,9 +122,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "t.toml: store.url is required when store.mode = \"postgres\""},
         Mistake{"url not postgres", "\n[store]\nmode = \"postgres\"\nurl = \"mysql://x\"\n", {},
                 "t.toml: store.url must be a postgresql:// URL"},
-        Mistake{"unknown chain", "\n[chains.bsae]\nchain_id = 1\n", {},
-                "t.toml: unknown chain \"chains.bsae\": only arbitrum, base, ethereum and tempo are served; did you mean "
-                "\"chains.base\"?"},
+        Mistake{"bad chain name", "\n[chains.Base]\nchain_id = 1\n", {},
+                "t.toml: chain name \"chains.Base\" must match [a-z][a-z0-9-]* (lower-case letters, digits, '-')"},
+        Mistake{"extra chain needs its keys", "\n[chains.bsc]\nchain_id = 56\n", {}, "t.toml: chains.bsc.rpc_urls is required"},
         Mistake{"missing required key", "\n[chains.tempo]\nchain_id = 4217\n", {}, "t.toml: chains.tempo.rpc_urls is required"},
         Mistake{"bad address", kPrice + "chainlink = \"0x12\"\n", {},
                 "t.toml: chains.base.prices[0].chainlink must be an address: must be a 0x-prefixed 20-byte hex address (42 characters)"}),

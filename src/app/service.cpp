@@ -13,6 +13,22 @@
 
 namespace creditscope::app {
 
+namespace {
+// The embedded description, with the chain enum of every route listing the configured chains.
+std::string openapi_json(const api::ChainNames& chains) {
+  if (chains.names().size() == std::size(api::kSpecChains)) return api::kOpenApiJson;
+  auto doc = boost::json::parse(api::kOpenApiJson);
+  boost::json::array names;
+  for (const auto& n : chains.names()) names.emplace_back(n);
+  for (auto& [path, item] : doc.at("paths").as_object())
+    for (auto& [method, op] : item.as_object())
+      if (auto* params = op.as_object().if_contains("parameters"))
+        for (auto& p : params->as_array())
+          if (p.at("name") == "chain") p.at("schema").as_object()["enum"] = names;
+  return boost::json::serialize(doc) + "\n";
+}
+}  // namespace
+
 Service::Service(const AppConfig& config) {
   std::map<std::string, api::ChainBackend> backends;
   std::string holder = "local";
@@ -62,12 +78,16 @@ Service::Service(const AppConfig& config) {
       rt->prices = std::make_unique<pricing::PriceOracle>(prices, config.pricing, rt->rpc);
       rt->prices->start();
     }
-    backends[settings.name] = {rt->deriver.get(), rt->source.get(), rt->prices.get()};
+    backends[settings.name] = {rt->deriver.get(), rt->source.get(), rt->prices.get(), rt->rpc.get(), &rt->settings,
+                               indexer_options.finality_depth};
     chains_[settings.name] = std::move(rt);
   }
   auto keys = api::ApiKeys::from_hex_hashes(config.api_keys_sha256);
   if (!keys) throw std::runtime_error(keys.error().message);
-  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), config.request_deadline);
+  api::HandlerOptions handler_options;
+  handler_options.deadline = config.request_deadline;
+  handler_options.max_streams = config.max_streams;
+  balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), handler_options);
 
   auto json_route = [](std::string body) {
     return [body = std::move(body)](const api::ApiRequest&) { return api::ApiResponse{200, body, "application/json", {}}; };
@@ -75,8 +95,11 @@ Service::Service(const AppConfig& config) {
   std::vector<api::Route> routes;
   routes.push_back({"/v2/credit/balances", [this](const api::ApiRequest& r) { return balances_->handle(r); }, true, true,
                     [this](const api::ApiRequest& r) { return balances_->try_fast(r); }});
+  routes.push_back({"/v2/credit/balances/all", [this](const api::ApiRequest& r) { return balances_->all(r); }, true, true});
+  routes.push_back({"/v2/credit/balances/stream", [this](const api::ApiRequest& r) { return balances_->stream(r); }, true, true});
+  routes.push_back({"/v2/credit/transfers", [this](const api::ApiRequest& r) { return balances_->transfers(r); }, true, true});
   routes.push_back({"/v2/credit/status", [this](const api::ApiRequest& r) { return balances_->status(r); }, true, true});
-  routes.push_back({"/openapi.json", json_route(api::kOpenApiJson), false, false});
+  routes.push_back({"/openapi.json", json_route(openapi_json(balances_->chain_names())), false, false});
   routes.push_back({"/healthz", json_route(R"({"status":"ok"})"), false, false});
   routes.push_back({"/readyz", [this](const api::ApiRequest&) { return readyz(); }, false, false});
   routes.push_back({"/metrics",

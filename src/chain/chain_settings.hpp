@@ -26,6 +26,8 @@ struct ChainSettings {
   std::uint64_t eth_call_gas_cap = 1'000'000;
   std::uint64_t max_lag_blocks = 64;  // an RPC URL this far behind the chain's best URL is not used
   std::size_t max_in_flight = 4;      // HTTP requests in flight per RPC URL
+  std::string native_symbol = "ETH";  // empty: no native coin (Tempo)
+  unsigned native_decimals = 18;
   double max_rps = 0;                 // JSON-RPC calls per second per RPC URL; 0: unknown (learned from 429s)
 };
 

@@ -36,6 +36,11 @@ class LiveAccountSource final : public AccountSource {
   /// eth_blockNumber fixes the snapshot block; then logs, timestamps and one batch of contract
   /// reads at that block. Thread-safe.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
+  std::optional<std::uint64_t> known_start_block() const override {
+    if (!settings_.start_block_factory) return settings_.start_block;
+    if (auto known = factory_block_.load(); known >= 0) return static_cast<std::uint64_t>(known);
+    return std::nullopt;
+  }
 
  private:
   // settings_.start_block, or with start_block = "factory" the factory's deployment block, found

@@ -3,6 +3,7 @@
 // Where the data comes from (live RPC, a persistent index) is hidden behind AccountSource.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,13 @@ struct TokenHolding {
   std::vector<TokenTransfer> transfers;  // ascending (block_num, log_index)
 };
 
+/// Something the API layer derived from a snapshot and caches on it (a rendered body).
+struct RenderedAnswer {
+  explicit RenderedAnswer(std::string text) : body(std::make_shared<const std::string>(std::move(text))) {}
+  virtual ~RenderedAnswer() = default;
+  std::shared_ptr<const std::string> body;
+};
+
 /// Everything known about one account. Immutable once shared: a change produces a new snapshot,
 /// so anything derived from one (the rendered body) can be cached on it and never goes stale.
 struct AccountSnapshot {
@@ -48,11 +56,11 @@ struct AccountSnapshot {
   std::uint64_t snapshot_block = 0;    // the block the data was last brought up to
   std::vector<TokenHolding> holdings;  // one per token with any transfer, in token address order
 
-  /// The API layer's rendering of this snapshot, made on first use and again only when prices
-  /// changed (render_epoch is the price epoch it was made under).
+  /// The API layer's renderings of this snapshot by variant, made on first use and again only
+  /// when prices changed (render_epoch is the price epoch they were made under).
   mutable std::mutex render_mutex;
   mutable std::uint64_t render_epoch = 0;
-  mutable std::shared_ptr<const std::string> rendered;
+  mutable std::map<std::string, std::shared_ptr<const RenderedAnswer>> rendered;
 };
 
 struct AccountAnswer {
@@ -81,6 +89,11 @@ class AccountSource {
   virtual Result<AccountAnswer> snapshot(const Address& credit_account) = 0;
   /// The answer if it is available without any network call, else nullopt. Never blocks.
   virtual std::optional<AccountAnswer> peek(const Address&) { return std::nullopt; }
+  /// The block answers are complete through, when the source keeps an index (nullopt: a live
+  /// source, complete through the node's head at each call). Never blocks.
+  virtual std::optional<std::uint64_t> indexed_head() const { return std::nullopt; }
+  /// The first block that can hold account activity, when known without a network call.
+  virtual std::optional<std::uint64_t> known_start_block() const { return std::nullopt; }
   /// Where the account's backfill stands. A source without an index is always ready. Never blocks
   /// on the network.
   virtual BackfillStatus status(const Address&) {

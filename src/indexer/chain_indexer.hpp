@@ -76,6 +76,8 @@ class ChainIndexer final : public AccountSource {
   /// network.
   std::optional<AccountAnswer> peek(const Address& credit_account) override;
   BackfillStatus status(const Address& credit_account) override;
+  std::optional<std::uint64_t> indexed_head() const override { return head_known_ ? head_.load() : 0; }
+  std::optional<std::uint64_t> known_start_block() const override { return start_block_.load(); }
 
   /// The block the index is synced through, as last read from the store (0 before any).
   std::uint64_t head() const { return head_; }

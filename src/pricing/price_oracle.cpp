@@ -148,7 +148,16 @@ std::optional<RoundData> decode_round(const std::optional<Bytes>& data) {
 
 }  // namespace
 
-std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Address>& tokens) {
+std::map<Address, std::optional<Decimal>> PriceOracle::prices_at(const std::vector<Address>& tokens,
+                                                                 std::uint64_t block_num) {
+  std::set<Address> listed_tokens;
+  for (const auto& t : tokens)
+    if (listed(t)) listed_tokens.insert(t);
+  return fetch(listed_tokens, block_num);
+}
+
+std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Address>& tokens,
+                                                             std::optional<std::uint64_t> at_block) {
   static const auto kLatestRoundData = selector("latestRoundData()");
   static const auto kDecimals = selector("decimals()");
   static const auto kCurrency = selector("currency()");
@@ -166,11 +175,11 @@ std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Addr
     any_http |= src.http;
   }
 
-  // On-chain sources, read at the head block in one batch.
+  // On-chain sources, read at the head block (or the pinned one) in one batch.
   std::map<Address, Decimal> feed_prices;
   std::set<Address> usd_currency;
   if (!feeds.empty() || !currency_tokens.empty()) {
-    auto head = chain::fetch_head(*rpc_);
+    auto head = at_block ? Result<std::uint64_t>(*at_block) : chain::fetch_head(*rpc_);
     auto header = head ? chain::fetch_headers(*rpc_, {*head}) : Result<std::map<std::uint64_t, chain::BlockHeader>>(head.error());
     std::vector<chain::ContractCall> calls;
     for (const auto& f : feeds) {
@@ -219,7 +228,7 @@ std::map<Address, std::optional<Decimal>> PriceOracle::fetch(const std::set<Addr
 
   // The HTTP price API, one request for all tokens that list it.
   std::map<Address, Decimal> http_prices;
-  if (any_http && !options_.http_base_url.empty()) {
+  if (any_http && !options_.http_base_url.empty() && !at_block) {  // it only knows current prices
     std::string url = options_.http_base_url + "/prices/current/";
     bool first = true;
     for (const auto& t : tokens) {

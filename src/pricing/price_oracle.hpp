@@ -23,6 +23,14 @@
 
 namespace creditscope::pricing {
 
+/// The key a chain's native coin is priced under ([[chains.X.prices]] token = "native"): the
+/// conventional 0xEeee...EEeE placeholder, which no contract can occupy.
+inline const Address kNativeCoin = [] {
+  Address a;
+  a.bytes.fill(0xee);
+  return a;
+}();
+
 enum class SourceKind { kChainlink, kHttp, kPeg, kTip20Currency };
 
 /// Where one token's price may come from.
@@ -69,16 +77,26 @@ class PriceOracle {
   std::optional<Decimal> price(const Address& token);
   /// Fetches listed tokens that have no cached entry yet. Blocks (used on cold requests).
   void ensure(const std::vector<Address>& tokens);
+  /// Prices as of block_num, read now and not cached: Chainlink feeds and TIP-20 currency() at
+  /// that block, pegs as always; the HTTP source (current prices only) gives none. Blocks.
+  std::map<Address, std::optional<Decimal>> prices_at(const std::vector<Address>& tokens, std::uint64_t block_num);
   /// Changes whenever any cached price changes: renderings made under another epoch are stale.
   std::uint64_t epoch() const { return epoch_.load(); }
   bool listed(const Address& token) const { return pricing_.tokens.count(token) != 0; }
+  /// The tokens that get a price, in address order.
+  std::vector<Address> listed_tokens() const {
+    std::vector<Address> out;
+    for (const auto& [token, _] : pricing_.tokens) out.push_back(token);
+    return out;
+  }
 
  private:
   struct Entry {
     std::optional<Decimal> price;
     std::chrono::steady_clock::time_point fetched;
   };
-  std::map<Address, std::optional<Decimal>> fetch(const std::set<Address>& tokens);
+  std::map<Address, std::optional<Decimal>> fetch(const std::set<Address>& tokens,
+                                                  std::optional<std::uint64_t> at_block = std::nullopt);
   void store(const std::map<Address, std::optional<Decimal>>& prices);
   void refresh_loop();
 

@@ -105,7 +105,7 @@ TEST(CliE2E, ConfigMistakesStopEveryCommandWithTheKey) {
             "between 1 and 10000 (got 0)\n");
   CliRun ok = run_cli("check --config config/mainnet.toml");
   EXPECT_EQ(ok.rc, 0) << ok.err;
-  EXPECT_EQ(ok.out, "config/mainnet.toml: valid (4 chain(s): arbitrum base ethereum tempo)\n");
+  EXPECT_EQ(ok.out, "config/mainnet.toml: valid (5 chain(s): arbitrum base bsc ethereum tempo)\n");
 }
 
 TEST(CliE2E, OneShotCommandsPrintOnlyTheirAnswer) {

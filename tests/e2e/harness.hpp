@@ -38,8 +38,8 @@ inline void must(Result<void> r, const char* what) {
 
 class Harness {
  public:
-  explicit Harness(bool with_multicall = true)
-      : anvil_(must(devnet::Anvil::start(), "start anvil")),
+  explicit Harness(bool with_multicall = true, std::vector<std::string> anvil_args = {})
+      : anvil_(must(devnet::Anvil::start(devnet::AnvilOptions{"", 0, 31337, std::move(anvil_args)}), "start anvil")),
         artifacts_(must(devnet::Artifacts::load(), "load artifacts")),
         chain_(anvil_.url()) {
     params_ = must(devnet::deploy_safe_infra(chain_, artifacts_), "deploy Safe");
@@ -126,20 +126,26 @@ class Server {
   api::HttpServer server_;
 };
 
-/// Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes or
-/// 5 s pass: for requests a well-behaved client library would refuse to send.
-inline std::string raw_exchange(unsigned short port, const std::string& request) {
+/// A TCP connection to 127.0.0.1:port whose reads give up after recv_timeout; -1 on failure.
+inline int connect_loopback(unsigned short port, timeval recv_timeout) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &recv_timeout, sizeof recv_timeout);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return {};
+    return -1;
   }
+  return fd;
+}
+
+/// Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes or
+/// 5 s pass: for requests a well-behaved client library would refuse to send.
+inline std::string raw_exchange(unsigned short port, const std::string& request) {
+  int fd = connect_loopback(port, timeval{5, 0});
+  if (fd < 0) return {};
   std::size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
