@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench bench-cold bench-scale sanitize fuzz readme clean
+.PHONY: all deps build test run bench bench-cold bench-scale bench-extras sanitize fuzz readme clean
 
 all: build
 
@@ -55,6 +55,13 @@ ACCOUNTS ?= 100000
 bench-scale: build
 	$(BUILD)/bench/creditscope-scale-bench $(ACCOUNTS) 1000
 	python3 bench/section.py scale
+
+# Warm answers/s and MiB/s of the large account plain, gzipped and as 304s, and the CSV export of
+# 20,000 transfers against JSON pages, with peak RSS. Writes bench/results/extras.md and the
+# "Extras" section of BENCHMARKS.md. About a minute.
+bench-extras: build
+	$(BUILD)/bench/creditscope-extras-bench 5
+	python3 bench/section.py extras
 
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_TESTS = core_test chain_test store_test indexer_test pricing_test api_test app_test

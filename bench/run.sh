@@ -224,8 +224,9 @@ jq -n --argjson scale "$SCALE" --argjson seed "$seed_s" --argjson head "$head" -
     accounts: $accounts, runs: $runs}' > bench/results/latest.json
 python3 bench/report.py bench/results/latest.json bench/results/chart.png > BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
-# The cold-path and scale sections come from make bench-cold and make bench-scale; keep the last ones.
+# The cold-path, scale and extras sections come from make bench-cold, bench-scale and bench-extras; keep the last ones.
 [[ -f bench/results/cold.md ]] && python3 bench/section.py cold
 [[ -f bench/results/scale.md ]] && python3 bench/section.py scale
+[[ -f bench/results/extras.md ]] && python3 bench/section.py extras
 cat BENCHMARKS.md
 [ $mismatch = 0 ]

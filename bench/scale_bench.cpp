@@ -7,10 +7,6 @@
 //
 // Usage: creditscope-scale-bench [accounts] [holders]   (defaults 100000 1000)
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -21,15 +17,15 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_util.hpp"
 #include "harness.hpp"
 #include "provider_proxy.hpp"
 #include "store/testing/pg_cluster.hpp"
 
 using namespace creditscope;
 using namespace creditscope::e2e;
+using namespace creditscope::bench;
 using Clock = std::chrono::steady_clock;
-namespace beast = boost::beast;
-namespace http = beast::http;
 
 namespace {
 
@@ -40,47 +36,6 @@ Address nth_owner(std::uint32_t n) {
   return a;
 }
 std::string target_of(std::uint32_t n) { return "/v2/credit/balances?chain=base&owner=" + to_checksum(nth_owner(n)); }
-
-// One keep-alive connection, as a load balancer or an SDK would hold.
-class Client {
- public:
-  explicit Client(unsigned short port) : stream_(io_) {
-    stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  }
-  // Status and body of GET target.
-  std::pair<unsigned, std::string> get(const std::string& target) {
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    return {res.result_int(), std::move(res.body())};
-  }
-
- private:
-  boost::asio::io_context io_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-};
-
-double rss_mib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmRSS:")) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-std::string fmt(double v, int digits = 1) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
 
 // Registers owners [0, n) through the API; each request is repeated while it answers 503.
 double register_all(unsigned short port, std::uint32_t n) {
@@ -192,7 +147,7 @@ int main(int argc, char** argv) {
     auto server = std::make_unique<ServerProcess>(config_path, port);
     if (!eventually([&] { return ready(*server); }, std::chrono::seconds(30))) throw std::runtime_error("not ready");
     f.register_s = register_all(port, accounts);
-    f.rss_registered = rss_mib(server->pid());
+    f.rss_registered = proc_mib(server->pid());
 
     // The follower: one block per poll for 10 polls, half with a transfer to a holder.
     proxy.reset_stats();
@@ -213,7 +168,7 @@ int main(int argc, char** argv) {
     server = std::make_unique<ServerProcess>(config_path, port);
     eventually([&] { return ready(*server); }, std::chrono::seconds(60));
     f.restart_ready_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    f.rss_ready = rss_mib(server->pid());
+    f.rss_ready = proc_mib(server->pid());
     std::vector<std::string> cold;
     for (std::uint32_t n = 2; n < std::min<std::uint32_t>(holders, 1002); ++n) cold.push_back(target_of(n));
     for (std::uint32_t n = holders; n < std::min<std::uint32_t>(accounts, holders + 1000); ++n) cold.push_back(target_of(n));
@@ -226,7 +181,7 @@ int main(int argc, char** argv) {
     auto hot_ms = latencies(port, std::vector<std::string>(2000, target_of(0)));
     f.hot_p50 = percentile(hot_ms, 0.5);
     f.hot_p99 = percentile(hot_ms, 0.99);
-    f.rss_after = rss_mib(server->pid());
+    f.rss_after = proc_mib(server->pid());
 
     if (backend == "postgres") {
       const unsigned short port2 = devnet::free_port();
