@@ -157,21 +157,40 @@ std::variant<ApiResponse, BalancesHandler::Located> BalancesHandler::locate(cons
   auto resolved = resolve(chain, owner);
   if (auto* done = std::get_if<ApiResponse>(&resolved)) return std::move(*done);
   const auto& r = std::get<Resolved>(resolved);
-  auto snapshot = r.backend->source->snapshot(r.account);
-  if (!snapshot) {
-    if (snapshot.error().code != Errc::kBackfilling) return failure(r.chain, snapshot.error());
-    return backfilling(r.chain, r.account, r.backend->source->status(r.account));
+  for (int attempt = 0;; ++attempt) {
+    auto snapshot = r.backend->source->snapshot(r.account);
+    if (!snapshot) {
+      if (snapshot.error().code != Errc::kBackfilling) return failure(r.chain, snapshot.error());
+      return backfilling(r.chain, r.account, r.backend->source->status(r.account));
+    }
+    auto t = target(r, block, snapshot->block_num);
+    if (auto* done = std::get_if<ApiResponse>(&t)) return std::move(*done);
+    const auto& tg = std::get<Target>(t);
+    if (!tg.behind) return Located{r, std::move(*snapshot), tg};
+    // A block the node has and the index has not reached yet (it is a poll behind): wait for it.
+    if (attempt == 1 || !wait_for_index(r, tg.block_num))
+      return unavailable("Block " + std::to_string(tg.block_num) + " is not indexed yet on chain '" + r.chain +
+                             "'; try again shortly",
+                         1);
   }
-  auto t = target(r, block, snapshot->block_num);
-  if (auto* done = std::get_if<ApiResponse>(&t)) return std::move(*done);
-  return Located{r, std::move(*snapshot), std::get<Target>(t)};
+}
+
+bool BalancesHandler::wait_for_index(const Resolved& r, std::uint64_t block_num) const {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  if (auto deadline = chain::ScopedDeadline::current()) until = std::min(until, *deadline);
+  for (;;) {
+    auto head = r.backend->source->indexed_head();
+    if (!head || *head >= block_num) return true;  // a live source reads the node again
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 Result<std::uint64_t> BalancesHandler::tagged_block(const Resolved& r, const char* tag, std::uint64_t head) const {
   auto tagged = r.backend->rpc ? chain::fetch_tagged_block(*r.backend->rpc, tag)
                                : Result<std::optional<std::uint64_t>>(std::optional<std::uint64_t>());
   if (!tagged) return tagged.error();
-  if (*tagged) return std::min(**tagged, head);
+  if (*tagged) return **tagged;
   // A node without the tag: the index's own notion of final.
   return head > r.backend->finality_depth ? head - r.backend->finality_depth : 0;
 }
@@ -182,7 +201,7 @@ Result<std::uint64_t> BalancesHandler::finalized_block(const Resolved& r, std::u
   std::lock_guard lock(mutex_);
   auto& known = finalized_[r.chain];
   known = std::max(known, *block);
-  return known;
+  return *block;
 }
 
 std::variant<ApiResponse, BalancesHandler::Target> BalancesHandler::target(const Resolved& r, const BlockSpec& block,
@@ -196,6 +215,7 @@ std::variant<ApiResponse, BalancesHandler::Target> BalancesHandler::target(const
     auto b = block.kind == Kind::kSafe ? tagged_block(r, "safe", latest) : finalized_block(r, latest);
     if (!b) return failure(r.chain, b.error());
     t.block_num = *b;
+    t.behind = *b > latest;  // the node is ahead of the index
   } else {
     const auto start = r.backend->source->known_start_block().value_or(0);
     if (!block.above_max && block.number < start) return unprocessable(block_below_start_error(block.input, start));
@@ -205,12 +225,11 @@ std::variant<ApiResponse, BalancesHandler::Target> BalancesHandler::target(const
       if (!head) return failure(r.chain, head.error());
       if (block.above_max || block.number > std::max(*head, latest))
         return unprocessable(block_above_head_error(block.input, std::max(*head, latest)));
-      return unavailable("Block " + std::to_string(block.number) + " is not indexed yet on chain '" + r.chain +
-                             "'; try again shortly",
-                         1);
+      t.behind = true;  // mined, not indexed yet
     }
     t.block_num = block.number;
   }
+  if (t.behind) return t;
   // The pinned rule: latest and safe are revalidated; finalized and any number at or below it
   // never change.
   if (block.kind == Kind::kFinalized) {
@@ -452,8 +471,8 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
                       return answer(params);
                     }));
   }
-  JsonWriter w;
-  w.begin_object().key("owner").string(to_checksum(validated.params->owner)).key("chains").begin_object();
+  JsonWriter chains_json;
+  chains_json.begin_object();
   std::map<std::string, ApiResponse> errors;
   std::optional<pricing::BigInt> total;
   for (auto& [name, future] : pending) {
@@ -463,7 +482,7 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
       continue;
     }
     const auto& body = *std::get<Answer>(result).encoded->body;
-    w.key(name).raw(body);
+    chains_json.key(name).raw(body);
     // The chain's total_usd_value is the body's last member: null or a decimal string.
     static constexpr std::string_view kTotal = "\"total_usd_value\":";
     auto pos = body.rfind(kTotal);
@@ -472,7 +491,13 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
       total = total.value_or(0) + cents_of(std::string_view(body).substr(start, body.find('"', start) - start));
     }
   }
-  w.end_object().key("errors").begin_object();
+  chains_json.end_object();
+  JsonWriter w;
+  w.begin_object();
+  const bool all_failed = !chains_.empty() && errors.size() == chains_.size();
+  if (all_failed) w.key("detail").string("Every configured chain failed; try again shortly");
+  w.key("owner").string(to_checksum(validated.params->owner)).key("chains").raw(chains_json.str());
+  w.key("errors").begin_object();
   for (const auto& [name, error] : errors) {
     std::string detail = error.body;
     auto parsed = boost::json::parse(error.body_text(), boost::json::storage_ptr(), {});
@@ -493,7 +518,7 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
     w.null();
   }
   w.end_object();
-  if (!chains_.empty() && errors.size() == chains_.size()) {
+  if (all_failed) {
     ApiResponse r;
     r.status = 503;
     r.body = w.take();

@@ -83,6 +83,7 @@ class BalancesHandler {
     std::uint64_t block_num = 0;
     bool pinned = false;  // not the index's latest answer
     bool immutable = false;
+    bool behind = false;  // the node has the block, the index does not yet
   };
 
   // Chain and credit account: the response when the request ends there (422, 503).
@@ -113,6 +114,8 @@ class BalancesHandler {
   static bool has_native(const Resolved& r) { return r.backend->settings && !r.backend->settings->native_symbol.empty(); }
   // Lower-case symbol -> priced tokens with it, read from the chain once per chain.
   Result<std::map<std::string, std::vector<Address>>> listed_symbols(const Resolved& r) const;
+  // Waits (at most 3 s, within the request's deadline) until the index reaches block_num.
+  bool wait_for_index(const Resolved& r, std::uint64_t block_num) const;
   // The finalized block per the node (cached while it only grows), or head - finality_depth.
   Result<std::uint64_t> finalized_block(const Resolved& r, std::uint64_t head) const;
   Result<std::uint64_t> tagged_block(const Resolved& r, const char* tag, std::uint64_t head) const;

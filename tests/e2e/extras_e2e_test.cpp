@@ -139,6 +139,17 @@ TEST(ExtrasArchiveE2E, ANodeWithoutOldStateIsA503ThatSaysSo) {
   EXPECT_TRUE(old.retry_after);
 }
 
+TEST_F(ExtrasE2E, ABlockJustMinedIsAnsweredOnceTheIndexHasIt) {
+  Server server(h.indexed_config(dir.file("index.db"), 1500));  // the index is up to 1.5 s behind
+  settled(server);
+  must(h.chain().send(funder, tokens[1], transfer_call(account, 4321)), "new block");
+  const std::uint64_t mined = head();
+  auto res = server.get(target + "&block=" + std::to_string(mined));
+  ASSERT_EQ(res.status, 200u) << res.body;
+  EXPECT_EQ(res.header("x-block-number"), std::to_string(mined));
+  EXPECT_NE(res.body.find(R"("amount":"4321")"), std::string::npos);
+}
+
 TEST_F(ExtrasE2E, EtagRevalidatesAndGzipRoundTrips) {
   for (int i = 0; i < 6; ++i) must(h.chain().send(funder, tokens[i % 3], transfer_call(account, 10 + i)), "more history");
   Server server(h.indexed_config(dir.file("index.db"), 50));
@@ -344,6 +355,8 @@ TEST_F(ExtrasE2E, AllChainsAnswerBesideOneWhoseRpcIsDown) {
   Server dead(only_down);
   auto none = dead.get("/v2/credit/balances/all?owner=" + to_checksum(owner));
   EXPECT_EQ(none.status, 503u) << none.body;
+  EXPECT_TRUE(none.retry_after);
+  EXPECT_EQ(json::parse(none.body).at("errors").at("bsc").at("status").as_int64(), 503);
 }
 
 TEST_F(ExtrasE2E, NativeCoinBalanceAndPrice) {
