@@ -11,6 +11,7 @@
 #include "chain/live_source.hpp"
 #include "chain/state_reads.hpp"
 #include "core/address.hpp"
+#include "core/hex.hpp"
 #include "core/json_writer.hpp"
 
 namespace creditscope::api {
@@ -57,7 +58,7 @@ ApiResponse backfilling(const std::string& chain, const Address& account, const 
   return r;
 }
 
-// The cache key of an answer at the index's latest block with these extras ("" for the seed's).
+// The extras of an answer, as part of its cache key.
 std::string variant_of(const BalancesParams& p) {
   std::string v;
   if (p.transfers_limit) v += "tl=" + std::to_string(*p.transfers_limit) + ";";
@@ -129,8 +130,12 @@ pricing::BigInt cents_of(std::string_view usd) {
 }
 }  // namespace
 
+std::string BalancesHandler::answer_key(const Resolved& r, const BalancesParams& params) {
+  return r.chain + "|" + hex::encode(view(r.account)) + "|" + variant_of(params);
+}
+
 BalancesHandler::BalancesHandler(std::map<std::string, ChainBackend> chains, HandlerOptions options)
-    : chains_(std::move(chains)), options_(options), names_([this] {
+    : chains_(std::move(chains)), options_(options), answers_(options.answer_cache_bytes), names_([this] {
         std::vector<std::string> names;
         for (const auto& [name, _] : chains_) names.push_back(name);
         return ChainNames(names);
@@ -350,7 +355,15 @@ std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const
   if (auto* done = std::get_if<ApiResponse>(&located)) return std::move(*done);
   const auto& [r, latest, tg] = std::get<Located>(located);
   const AccountAnswer* snapshot = &latest;
-  if (tg.pinned) return pinned_answer(r, *snapshot->snapshot, params, tg);
+  if (tg.pinned) {
+    // At or below finalized an answer never changes: made once, then served without the node.
+    const std::string key = answer_key(r, params) + "@" + std::to_string(tg.block_num) + (params.native ? ";native" : "");
+    if (tg.immutable)
+      if (auto hit = answers_.get(key, nullptr, 0)) return Answer{hit, tg.block_num, true};
+    auto pinned = pinned_answer(r, *snapshot->snapshot, params, tg);
+    if (auto* a = std::get_if<Answer>(&pinned); a && tg.immutable) answers_.put(key, nullptr, 0, a->encoded);
+    return pinned;
+  }
 
   const auto& snap = *snapshot->snapshot;
   pricing::PriceOracle* prices = r.backend->prices;
@@ -360,9 +373,12 @@ std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const
     for (const auto& h : snap.holdings) tokens.push_back(h.token);
     prices->ensure(tokens);
   }
-  const std::string variant = variant_of(params);
+  const std::string key = answer_key(r, params);
+  const std::uint64_t epoch = prices ? prices->epoch() : 0;
+  if (!params.native && render_options(params).is_default())
+    return Answer{rendered_answer(snap, prices), snapshot->block_num, tg.immutable};
   if (!params.native)
-    if (auto hit = cached_answer(snap, prices, variant)) return Answer{hit, snapshot->block_num, tg.immutable};
+    if (auto hit = answers_.get(key, &snap, epoch)) return Answer{hit, snapshot->block_num, tg.immutable};
   RenderOptions options = render_options(params);
   const bool want_native = params.native && has_native(r);
   std::optional<chain::StateAt> state;
@@ -381,12 +397,12 @@ std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const
   }
   if (auto failed = add_extras(r, snap.holdings, state.value_or(chain::StateAt{}), params, native_price, options))
     return std::move(*failed);
-  if (!params.native) return Answer{rendered_answer(snap, prices, options, variant), snapshot->block_num, tg.immutable};
-  // The coin's balance moves without Transfer logs: never cached with the snapshot.
   PriceLookup lookup;
   if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
-  return Answer{std::make_shared<const EncodedAnswer>(render_balances(snap, lookup, options)), snapshot->block_num,
-                tg.immutable};
+  auto encoded = std::make_shared<const EncodedAnswer>(render_balances(snap, lookup, options));
+  // The coin's balance moves without Transfer logs: an answer with it is never cached.
+  if (!params.native) answers_.put(key, snapshot->snapshot, epoch, encoded);
+  return Answer{encoded, snapshot->block_num, tg.immutable};
 }
 
 ApiResponse BalancesHandler::respond(const ApiRequest& request, const Answer& a) const {
@@ -430,13 +446,19 @@ std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) 
   if (!account) return std::nullopt;
   auto answer = it->second.source->peek(*account);
   if (!answer) return std::nullopt;
-  const std::string variant = variant_of(params);
-  std::shared_ptr<const EncodedAnswer> encoded;
-  if (params.spam == SpamMode::kOff) {
-    encoded = rendered_answer(*answer->snapshot, it->second.prices, render_options(params), variant);
-  } else {
-    encoded = cached_answer(*answer->snapshot, it->second.prices, variant);  // spam verdicts need the node
-    if (!encoded) return std::nullopt;
+  const auto* prices = it->second.prices;
+  const RenderOptions options = render_options(params);
+  if (options.is_default()) return respond(request, Answer{rendered_answer(*answer->snapshot, it->second.prices), answer->block_num, false});
+  const Resolved r{&it->second, params.chain, *account};
+  const std::string key = answer_key(r, params);
+  const std::uint64_t epoch = prices ? prices->epoch() : 0;
+  auto encoded = answers_.get(key, answer->snapshot.get(), epoch);
+  if (!encoded) {
+    if (params.spam != SpamMode::kOff) return std::nullopt;  // spam verdicts need the node
+    PriceLookup lookup;
+    if (auto* p = it->second.prices) lookup = [p](const Address& token) { return p->price(token); };
+    encoded = std::make_shared<const EncodedAnswer>(render_balances(*answer->snapshot, lookup, options));
+    answers_.put(key, answer->snapshot, epoch, encoded);
   }
   return respond(request, Answer{encoded, answer->block_num, false});
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "api/answer_cache.hpp"
 #include "api/http_types.hpp"
 #include "api/render.hpp"
 #include "api/validation.hpp"
@@ -37,6 +38,7 @@ struct HandlerOptions {
   std::chrono::milliseconds deadline{25000};  // bounds the RPC work of one request (then 503)
   std::size_t max_streams = 1000;             // open /balances/stream responses
   std::chrono::seconds stream_ping{15};
+  std::size_t answer_cache_bytes = 64u << 20;  // renderings with extras, and pinned final answers
 };
 
 class BalancesHandler {
@@ -120,8 +122,12 @@ class BalancesHandler {
   Result<std::uint64_t> finalized_block(const Resolved& r, std::uint64_t head) const;
   Result<std::uint64_t> tagged_block(const Resolved& r, const char* tag, std::uint64_t head) const;
 
+  // The AnswerCache key of an account's answer with params' extras.
+  static std::string answer_key(const Resolved& r, const BalancesParams& params);
+
   const std::map<std::string, ChainBackend> chains_;  // constant after construction
   const HandlerOptions options_;
+  mutable AnswerCache answers_;
   const ChainNames names_;
 
   mutable std::mutex mutex_;

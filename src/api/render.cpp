@@ -207,31 +207,16 @@ std::shared_ptr<const std::string> EncodedAnswer::gzip() const {
   return gzip_;
 }
 
-std::shared_ptr<const EncodedAnswer> cached_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices,
-                                                   const std::string& variant) {
+std::shared_ptr<const EncodedAnswer> rendered_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices) {
   const std::uint64_t epoch = prices ? prices->epoch() : 0;
   std::lock_guard lock(snapshot.render_mutex);
-  if (snapshot.render_epoch != epoch) return nullptr;
-  auto it = snapshot.rendered.find(variant);
-  return it == snapshot.rendered.end() ? nullptr : std::static_pointer_cast<const EncodedAnswer>(it->second);
-}
-
-std::shared_ptr<const EncodedAnswer> rendered_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices,
-                                                     const RenderOptions& options, const std::string& variant) {
-  const std::uint64_t epoch = prices ? prices->epoch() : 0;
-  std::lock_guard lock(snapshot.render_mutex);
-  if (snapshot.render_epoch != epoch) {
-    snapshot.rendered.clear();
+  if (!snapshot.rendered || snapshot.render_epoch != epoch) {
+    PriceLookup lookup;
+    if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
+    snapshot.rendered = std::make_shared<const EncodedAnswer>(render_balances(snapshot, lookup));
     snapshot.render_epoch = epoch;
   }
-  if (auto it = snapshot.rendered.find(variant); it != snapshot.rendered.end())
-    return std::static_pointer_cast<const EncodedAnswer>(it->second);
-  PriceLookup lookup;
-  if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
-  auto answer = std::make_shared<const EncodedAnswer>(render_balances(snapshot, lookup, options));
-  if (snapshot.rendered.size() >= 8) snapshot.rendered.clear();  // a few variants per account, not unbounded
-  snapshot.rendered.emplace(variant, answer);
-  return answer;
+  return std::static_pointer_cast<const EncodedAnswer>(snapshot.rendered);
 }
 
 }  // namespace creditscope::api

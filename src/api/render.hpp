@@ -76,14 +76,9 @@ struct EncodedAnswer : RenderedAnswer {
   mutable std::shared_ptr<const std::string> gzip_;
 };
 
-/// The cached rendering of a variant under the oracle's current prices, or nullptr.
-std::shared_ptr<const EncodedAnswer> cached_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices,
-                                                   const std::string& variant);
-
-/// The rendering with the oracle's current prices (none without an oracle), cached on the
-/// snapshot per variant until the oracle's prices change; shared so a response can send it
-/// without copying. variant names options (different options, different variant strings).
-std::shared_ptr<const EncodedAnswer> rendered_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices,
-                                                     const RenderOptions& options = {}, const std::string& variant = "");
+/// The default rendering with the oracle's current prices (none without an oracle), cached on
+/// the snapshot until the oracle's prices change (so it is counted in the snapshot cache's
+/// budget); shared so a response can send it without copying.
+std::shared_ptr<const EncodedAnswer> rendered_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices);
 
 }  // namespace creditscope::api

@@ -87,6 +87,8 @@ Service::Service(const AppConfig& config) {
   api::HandlerOptions handler_options;
   handler_options.deadline = config.request_deadline;
   handler_options.max_streams = config.max_streams;
+  // Renderings with extras and pinned final answers: a quarter of the answer cache, at most 64 MiB.
+  handler_options.answer_cache_bytes = std::min<std::size_t>(64u << 20, (config.cache_mb << 20) / 4);
   balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), handler_options);
 
   auto json_route = [](std::string body) {

@@ -3,11 +3,9 @@
 // Where the data comes from (live RPC, a persistent index) is hidden behind AccountSource.
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string>
 #include <vector>
 
@@ -56,11 +54,11 @@ struct AccountSnapshot {
   std::uint64_t snapshot_block = 0;    // the block the data was last brought up to
   std::vector<TokenHolding> holdings;  // one per token with any transfer, in token address order
 
-  /// The API layer's renderings of this snapshot by variant, made on first use and again only
-  /// when prices changed (render_epoch is the price epoch they were made under).
+  /// The API layer's rendering of this snapshot, made on first use and again only when prices
+  /// changed (render_epoch is the price epoch it was made under).
   mutable std::mutex render_mutex;
   mutable std::uint64_t render_epoch = 0;
-  mutable std::map<std::string, std::shared_ptr<const RenderedAnswer>> rendered;
+  mutable std::shared_ptr<const RenderedAnswer> rendered;
 };
 
 struct AccountAnswer {
