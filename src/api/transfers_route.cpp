@@ -98,7 +98,7 @@ ApiResponse BalancesHandler::transfers(const ApiRequest& request) const {
 
   ApiResponse response;
   response.headers.emplace_back("X-Block-Number", std::to_string(up_to));
-  if (params.csv || wants_csv(request)) {
+  if (params.csv.value_or(wants_csv(request))) {
     response.content_type = "text/csv; charset=utf-8";
     response.headers.emplace_back("Content-Disposition", "attachment; filename=\"transfers.csv\"");
     response.stream = std::make_shared<CsvStream>(snapshot->snapshot, std::move(rows));

@@ -298,9 +298,9 @@ TransfersValidation validate_transfers_query(std::string_view query, const Chain
   }
   params.block = e.block();
   if (const std::string* format = e.get("format")) {
-    if (*format == "csv") {
-      params.csv = true;
-    } else if (*format != "json") {
+    if (*format == "csv" || *format == "json") {
+      params.csv = *format == "csv";
+    } else {
       e.choice("format", *format, "'json' or 'csv'");
     }
   }

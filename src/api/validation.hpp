@@ -75,7 +75,7 @@ struct TransfersParams {
   std::uint32_t limit = 100;
   std::optional<std::pair<std::uint64_t, std::uint32_t>> cursor;  // continue after (block_num, log_index)
   BlockSpec block;
-  bool csv = false;  // format=csv
+  std::optional<bool> csv;  // format=csv (true) or json (false); absent: the Accept header decides
 };
 
 struct TransfersValidation {

@@ -114,7 +114,9 @@ TEST(ValidateTransfers, CursorIsAPositionAndBadOnesAre422) {
   auto ok = validate_transfers_query(q + "&limit=1000&cursor=" + cursor + "&format=csv");
   ASSERT_TRUE(ok.params);
   EXPECT_EQ(ok.params->limit, 1000u);
-  EXPECT_TRUE(ok.params->csv);
+  EXPECT_EQ(ok.params->csv, true);
+  EXPECT_EQ(validate_transfers_query(q + "&format=json").params->csv, false);
+  EXPECT_EQ(validate_transfers_query(q).params->csv, std::nullopt);
 }
 
 TEST(ParseQuery, DecodesPlusAndKeepsBadEscapes) {
