@@ -22,6 +22,12 @@ ApiResponse unavailable(std::string_view detail, unsigned retry_after_s) {
   return r;
 }
 
+// Every answer of the balances route may differ by Accept-Encoding, errors included.
+ApiResponse varied(ApiResponse r) {
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  return r;
+}
+
 ApiResponse not_configured(const std::string& chain) {
   return unavailable("Chain '" + chain + "' is not configured on this server", 300);
 }
@@ -406,11 +412,10 @@ std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const
 }
 
 ApiResponse BalancesHandler::respond(const ApiRequest& request, const Answer& a) const {
-  ApiResponse r;
+  ApiResponse r = varied({});
   r.headers.emplace_back("X-Block-Number", std::to_string(a.block_num));
   r.headers.emplace_back("ETag", a.encoded->etag);
   r.headers.emplace_back("Cache-Control", a.immutable ? "public, max-age=31536000, immutable" : "no-cache");
-  r.headers.emplace_back("Vary", "Accept-Encoding");
   if (const std::string* inm = request.header("if-none-match"); inm && etag_matches(*inm, a.encoded->etag)) {
     r.status = 304;
     r.no_body = true;
@@ -428,19 +433,19 @@ ApiResponse BalancesHandler::respond(const ApiRequest& request, const Answer& a)
 ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
   chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + options_.deadline);
   auto validated = validate_balances_query(request.query, names_);
-  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  if (!validated.params) return varied(unprocessable(std::move(validated.error_body)));
   auto a = answer(*validated.params);
-  if (auto* done = std::get_if<ApiResponse>(&a)) return std::move(*done);
+  if (auto* done = std::get_if<ApiResponse>(&a)) return varied(std::move(*done));
   return respond(request, std::get<Answer>(a));
 }
 
 std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) const {
   // Answers that need no network are given here, so they never wait for a worker thread.
   auto validated = validate_balances_query(request.query, names_);
-  if (!validated.params) return unprocessable(std::move(validated.error_body));
+  if (!validated.params) return varied(unprocessable(std::move(validated.error_body)));
   const auto& params = *validated.params;
   auto it = chains_.find(params.chain);
-  if (it == chains_.end()) return not_configured(params.chain);
+  if (it == chains_.end()) return varied(not_configured(params.chain));
   if (params.block.kind != BlockSpec::Kind::kLatest || params.native) return std::nullopt;
   auto account = it->second.deriver->derive_cached(params.owner);
   if (!account) return std::nullopt;

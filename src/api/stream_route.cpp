@@ -1,6 +1,7 @@
 // GET /v2/credit/balances/stream: server-sent events carrying the balances body each time it
 // changes. Each stream re-asks for the answer every 250 ms: a warm account costs a cache lookup,
-// a changed one the one store read every reader of it shares.
+// a changed one the one store read every reader of it shares. Answers that read the node (native,
+// a pinned block) are re-asked every 2 s.
 
 #include "api/balances_handler.hpp"
 #include "core/metrics.hpp"
@@ -16,8 +17,9 @@ class BalancesEvents final : public BodyStream {
   using Compute = std::function<std::variant<ApiResponse, std::pair<std::shared_ptr<const EncodedAnswer>, std::uint64_t>>()>;
 
   BalancesEvents(Compute compute, std::shared_ptr<std::atomic<std::size_t>> open, std::chrono::seconds ping,
-                 std::shared_ptr<const EncodedAnswer> first, std::uint64_t first_block, bool skip_first)
-      : compute_(std::move(compute)), open_(std::move(open)), ping_(ping), pending_(std::move(first)),
+                 std::chrono::milliseconds poll, std::shared_ptr<const EncodedAnswer> first, std::uint64_t first_block,
+                 bool skip_first)
+      : compute_(std::move(compute)), open_(std::move(open)), ping_(ping), poll_(poll), pending_(std::move(first)),
         pending_block_(first_block), last_write_(std::chrono::steady_clock::now()) {
     if (skip_first) {
       last_etag_ = pending_->etag;
@@ -47,6 +49,7 @@ class BalancesEvents final : public BodyStream {
   }
 
   std::string on_shutdown() override { return ": server shutting down\n\n"; }
+  std::chrono::milliseconds idle_wait() const override { return poll_; }
 
  private:
   std::string event(const EncodedAnswer& a, std::uint64_t block_num) {
@@ -57,6 +60,7 @@ class BalancesEvents final : public BodyStream {
   const Compute compute_;
   const std::shared_ptr<std::atomic<std::size_t>> open_;
   const std::chrono::seconds ping_;
+  const std::chrono::milliseconds poll_;
   std::shared_ptr<const EncodedAnswer> pending_;  // the first event, not sent yet
   std::uint64_t pending_block_ = 0;
   std::string last_etag_;
@@ -95,7 +99,11 @@ ApiResponse BalancesHandler::stream(const ApiRequest& request) const {
   r.content_type = "text/event-stream";
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.stream = std::make_shared<BalancesEvents>(std::move(compute), open_streams_, options_.stream_ping, a.encoded,
+  // The latest answer costs a cache lookup per poll; one that reads the node (a pinned block that
+  // can still move, the native coin) is asked for less often.
+  const bool reads_node = params.native || params.block.kind != BlockSpec::Kind::kLatest;
+  const auto poll = reads_node ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(250);
+  r.stream = std::make_shared<BalancesEvents>(std::move(compute), open_streams_, options_.stream_ping, poll, a.encoded,
                                               a.block_num, skip_first);
   publish(*open_streams_);
   return r;

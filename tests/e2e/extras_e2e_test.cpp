@@ -171,6 +171,7 @@ TEST_F(ExtrasE2E, EtagRevalidatesAndGzipRoundTrips) {
   EXPECT_EQ(zipped.header("vary"), "Accept-Encoding");
   EXPECT_LT(zipped.body.size(), first.body.size());
   EXPECT_EQ(gunzip(zipped.body), first.body);
+  EXPECT_EQ(server.get(target + "&block=x").header("vary"), "Accept-Encoding") << "errors vary too";
   auto refused = get_with(url(server, ""), {{"Accept-Encoding", "gzip;q=0"}});
   EXPECT_EQ(refused.header("content-encoding"), std::nullopt);
   EXPECT_EQ(refused.body, first.body);
