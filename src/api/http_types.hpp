@@ -39,8 +39,10 @@ class BodyStream {
   /// idle_wait()); nullopt at the end. Should not block for long.
   virtual std::optional<std::string> next() = 0;
   virtual std::chrono::milliseconds idle_wait() const { return std::chrono::milliseconds(250); }
-  /// The server is shutting down: the last piece to send before the end (may be empty).
-  virtual std::string on_shutdown() { return {}; }
+  /// The server is shutting down: the last piece to send before the end (may be empty), or
+  /// nullopt when stopping here would leave the body incomplete: then the connection is cut
+  /// without the final chunk, so the client cannot mistake a part for the whole.
+  virtual std::optional<std::string> on_shutdown() { return std::nullopt; }
 };
 
 struct ApiResponse {

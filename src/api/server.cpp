@@ -85,7 +85,12 @@ struct HttpServer::Impl {
     std::string piece;
     for (;;) {
       if (stopping) {
-        piece = r.stream->on_shutdown();
+        auto last = r.stream->on_shutdown();
+        if (!last) {  // incomplete: no final chunk
+          --streams;
+          co_return;
+        }
+        piece = std::move(*last);
         if (!piece.empty()) {
           stream.expires_after(std::chrono::seconds(1));
           co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), kTuple);

@@ -48,7 +48,7 @@ class BalancesEvents final : public BodyStream {
     return std::string();
   }
 
-  std::string on_shutdown() override { return ": server shutting down\n\n"; }
+  std::optional<std::string> on_shutdown() override { return ": server shutting down\n\n"; }
   std::chrono::milliseconds idle_wait() const override { return poll_; }
 
  private:
