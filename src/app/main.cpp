@@ -2,6 +2,10 @@
 
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <array>
+#include <boost/json.hpp>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -32,6 +36,7 @@ struct Flag {
   std::string_view doc;
   bool required = false;
   std::string_view fallback = {};  // used when absent
+  std::string_view short_name = {};  // "o" for -o
 };
 
 struct Command {
@@ -41,13 +46,15 @@ struct Command {
 };
 
 const Flag kConfigFlag{"config", "FILE", "TOML config (see README \"Configuration\"); CREDITSCOPE_* variables override it", true};
-const Flag kChainFlag{"chain", "CHAIN", "arbitrum, base, ethereum or tempo", true};
+const Flag kChainFlag{"chain", "CHAIN", "a configured chain: arbitrum, base, ethereum, tempo or another the config names", true};
 const Flag kOwnerFlag{"owner", "ADDRESS", "the owner's address (0x + 40 hex digits)", true};
 
 const std::vector<Command> kCommands = {
     {"serve", "serve the API until SIGINT or SIGTERM", {kConfigFlag}},
-    {"balances", "print the JSON answer of /v2/credit/balances for one owner, read from the chain, and exit",
-     {kConfigFlag, kChainFlag, kOwnerFlag}},
+    {"balances", "print the answer of /v2/credit/balances for one owner, read from the chain, and exit",
+     {kConfigFlag, kChainFlag, kOwnerFlag,
+      {"output", "FORMAT", "json (the API's body), table (one row per token) or csv (every transfer); default: table on a terminal, else json",
+       false, "", "o"}}},
     {"derive", "print the owner's credit account address and exit", {kConfigFlag, kChainFlag, kOwnerFlag}},
     {"devnet", "start a local anvil with the Safe contracts and a seeded demo account, then serve it",
      {{"config", "FILE", "TOML config of the demo chain", false, "config/devnet.toml"}}},
@@ -78,12 +85,13 @@ std::string command_help(const Command& c) {
   out << "\n" << c.summary << "\n";
   if (!c.flags.empty()) out << "\nflags:\n";
   for (const auto& f : c.flags) {
-    std::string left = "--" + std::string(f.name) + " " + std::string(f.value);
-    out << "  " << std::left << std::setw(18) << left << f.doc;
+    std::string left = (f.short_name.empty() ? "" : "-" + std::string(f.short_name) + ", ") + "--" + std::string(f.name) +
+                       " " + std::string(f.value);
+    out << "  " << std::left << std::setw(22) << left << f.doc;
     if (!f.fallback.empty()) out << " (default " << f.fallback << ")";
     out << "\n";
   }
-  out << "  " << std::left << std::setw(18) << "--help" << "this text\n";
+  out << "  " << std::left << std::setw(22) << "--help" << "this text\n";
   return out.str();
 }
 
@@ -134,8 +142,18 @@ std::variant<Args, int> parse_args(int argc, char** argv) {
       std::cout << command_help(*a.command);
       return 0;
     }
-    if (!arg.starts_with("--")) return usage_error("unexpected argument \"" + std::string(arg) + "\"", a.command);
-    std::string name(arg.substr(2));
+    std::string name;
+    if (arg.size() == 2 && arg[0] == '-' && arg[1] != '-') {  // a short flag: -o
+      auto flag = std::find_if(a.command->flags.begin(), a.command->flags.end(),
+                               [&](const Flag& f) { return !f.short_name.empty() && f.short_name == arg.substr(1); });
+      if (flag == a.command->flags.end())
+        return usage_error(std::string(a.command->name) + ": unknown flag " + std::string(arg), a.command);
+      name = std::string(flag->name);
+    } else if (arg.starts_with("--")) {
+      name = std::string(arg.substr(2));
+    } else {
+      return usage_error("unexpected argument \"" + std::string(arg) + "\"", a.command);
+    }
     std::optional<std::string> value;
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
@@ -203,6 +221,39 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
   return 0;
 }
 
+// The balances answer for a person: the account and block, one row per token (key, balance, USD
+// value, transfers), the total last.
+std::string balances_table(std::string_view body, const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto doc = boost::json::parse(body).as_object();
+  auto text = [](const boost::json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string("-"); };
+  std::vector<std::array<std::string, 4>> rows = {{"TOKEN", "BALANCE", "USD", "TRANSFERS"}};
+  for (const auto& [key, entry] : doc.at("balances").as_object())
+    rows.push_back({std::string(key), text(entry.at("balance_formatted")), text(entry.at("usd_value")),
+                    std::to_string(entry.at("transfers").as_array().size())});
+  rows.push_back({"TOTAL", "", text(doc.at("total_usd_value")), ""});
+  std::array<std::size_t, 4> width{};
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < 4; ++i) width[i] = std::max(width[i], r[i].size());
+  std::ostringstream out;
+  std::string block;
+  for (const auto& [k, v] : headers)
+    if (k == "X-Block-Number") block = v;
+  out << "credit account " << text(doc.at("credit_account_address")) << " at block " << block << "\n\n";
+  for (std::size_t n = 0; n < rows.size(); ++n) {
+    const auto& r = rows[n];
+    if (n + 1 == rows.size()) out << std::string(width[0] + width[1] + width[2] + width[3] + 6, '-') << "\n";
+    // The token left-aligned, the numbers right-aligned so their digits line up.
+    std::ostringstream line;
+    line << std::left << std::setw(static_cast<int>(width[0])) << r[0] << "  " << std::right
+         << std::setw(static_cast<int>(width[1])) << r[1] << "  " << std::setw(static_cast<int>(width[2])) << r[2] << "  "
+         << std::setw(static_cast<int>(width[3])) << r[3];
+    std::string text = line.str();
+    text.erase(text.find_last_not_of(' ') + 1);
+    out << text << "\n";
+  }
+  return out.str();
+}
+
 int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
   // One answer, read from the chain: no index to open, no follower to start.
   config.store.mode = "none";
@@ -216,13 +267,27 @@ int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
     std::cout << to_checksum(*account) << "\n";
     return 0;
   }
+  std::string output = args.options.count("output") ? args.options.at("output") : (::isatty(1) ? "table" : "json");
+  if (output != "json" && output != "table" && output != "csv")
+    return usage_error("balances: --output must be json, table or csv (got \"" + output + "\")", args.command);
   api::ApiRequest request;
   request.method = "GET";
-  request.path = "/v2/credit/balances";
-  request.query = "chain=" + args.options.at("chain") + "&owner=" + args.options.at("owner");
-  auto response = service.balances().handle(request);
-  (response.status == 200 ? std::cout : std::cerr) << response.body_text() << "\n";
-  return response.status == 200 ? 0 : 2;
+  request.path = output == "csv" ? "/v2/credit/transfers" : "/v2/credit/balances";
+  request.query = "chain=" + args.options.at("chain") + "&owner=" + args.options.at("owner") +
+                  (output == "csv" ? "&format=csv" : "");
+  auto response = output == "csv" ? service.balances().transfers(request) : service.balances().handle(request);
+  if (response.status != 200) {
+    std::cerr << response.body_text() << "\n";
+    return 2;
+  }
+  if (output == "csv") {
+    while (auto piece = response.stream->next()) std::cout << *piece;
+  } else if (output == "table") {
+    std::cout << balances_table(response.body_text(), response.headers);
+  } else {
+    std::cout << response.body_text() << "\n";
+  }
+  return 0;
 }
 
 int run_devnet(app::AppConfig config, const std::string& path) {

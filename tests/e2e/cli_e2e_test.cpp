@@ -108,6 +108,56 @@ TEST(CliE2E, ConfigMistakesStopEveryCommandWithTheKey) {
   EXPECT_EQ(ok.out, "config/mainnet.toml: valid (5 chain(s): arbitrum base bsc ethereum tempo)\n");
 }
 
+TEST(CliE2E, BalancesPrintsJsonTableOrCsv) {
+  Harness h;
+  const Address owner = devnet::dev_account(3), funder = devnet::dev_account(0);
+  chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+  const Address account = must(deriver.derive(owner), "derive");
+  const Address usdc = must(devnet::deploy_token(h.chain(), h.artifacts(), "USDC", 6), "deploy");
+  const Address odd = must(devnet::deploy_token(h.chain(), h.artifacts(), "A,\"B", 18), "deploy");
+  must(h.chain().send(funder, usdc, devnet::mint_call(account, 1234500)), "mint");
+  must(h.chain().send(funder, usdc, devnet::mint_call(account, 1)), "second mint");
+  must(h.chain().send(funder, odd, devnet::mint_call(account, 7)), "mint odd");
+  TempDir dir;
+  const std::string cfg = dir.file("c.toml");
+  std::ofstream(cfg) << h.toml(h.config());
+  const std::string base = "balances --config " + cfg + " --chain base --owner " + to_checksum(owner);
+
+  CliRun plain = run_cli(base);  // stdout is a file here: json
+  ASSERT_EQ(plain.rc, 0) << plain.err;
+  EXPECT_EQ(run_cli(base + " -o json").out, plain.out);
+  EXPECT_EQ(run_cli(base + " --output=json").out, plain.out);
+
+  CliRun table = run_cli(base + " -o table");
+  ASSERT_EQ(table.rc, 0) << table.err;
+  EXPECT_EQ(table.err, "");
+  EXPECT_TRUE(table.out.starts_with("credit account " + to_checksum(account) + " at block ")) << table.out;
+  std::istringstream rows(table.out);
+  std::map<std::string, std::vector<std::string>> cells;  // first word -> the rest
+  for (std::string line; std::getline(rows, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    if (!w.empty()) cells[w[0]] = std::vector<std::string>(w.begin() + 1, w.end());
+  }
+  EXPECT_EQ(cells["USDC"], (std::vector<std::string>{"1.234501", "-", "2"}));  // balance, no price, 2 transfers
+  EXPECT_EQ(cells["TOTAL"], (std::vector<std::string>{"-"}));
+  EXPECT_EQ(cells["TOKEN"], (std::vector<std::string>{"BALANCE", "USD", "TRANSFERS"}));
+
+  CliRun csv = run_cli(base + " -o csv");
+  ASSERT_EQ(csv.rc, 0) << csv.err;
+  EXPECT_TRUE(csv.out.starts_with("block_number,block_timestamp,transaction_hash,log_index,token_address,token_symbol,"
+                                  "direction,from_address,to_address,amount,amount_formatted\r\n"));
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 4);  // header + 3 transfers
+  EXPECT_NE(csv.out.find(",\"A,\"\"B\",in,"), std::string::npos) << "a symbol with a comma and a quote is quoted";
+  EXPECT_NE(csv.out.find(",1234500,1.2345\r\n"), std::string::npos) << csv.out;
+
+  CliRun bad = run_cli(base + " -o xml");
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_TRUE(bad.err.starts_with("creditscope: balances: --output must be json, table or csv (got \"xml\")")) << bad.err;
+  EXPECT_EQ(run_cli(base + " -x table").rc, 2);
+}
+
 TEST(CliE2E, OneShotCommandsPrintOnlyTheirAnswer) {
   Harness h;
   const Address owner = devnet::dev_account(3);
