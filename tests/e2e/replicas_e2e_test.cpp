@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "account_fixture.hpp"
+#include "event_reader.hpp"
 #include "harness.hpp"
 #include "store/testing/pg_cluster.hpp"
 
@@ -121,6 +122,49 @@ TEST_F(ReplicasE2E, BothAnswerTheChainAndANewTransferReachesBothWithinThePollPlu
   for (const Replica* r : {&a, &b}) {
     auto ready = r->get("/readyz");
     EXPECT_EQ(ready.status, 200u) << ready.body;
+  }
+}
+
+// The extras of issue 13 do not depend on which replica answers: the same ETag for the same body,
+// cursors that continue on the other replica, pinned answers, and a stream on the replica that
+// does not lead sees a new transfer.
+TEST_F(ReplicasE2E, ExtrasAgreeAcrossReplicas) {
+  auto pair = start_pair();
+  ASSERT_TRUE(pair);
+  Replica &leader = *pair->leader, &follower = *pair->other;
+  auto before_leader = settled(leader), before_follower = settled(follower);
+  ASSERT_EQ(before_leader.body, before_follower.body);
+  ASSERT_TRUE(before_leader.header("etag"));
+  EXPECT_EQ(before_leader.header("etag"), before_follower.header("etag"));
+  chain::HttpOptions revalidate;
+  revalidate.headers = {{"If-None-Match", *before_leader.header("etag")}};
+  auto not_modified = must(chain::http_get(must(chain::parse_url("http://127.0.0.1:" + std::to_string(follower.port) + target), "url"),
+                                           revalidate),
+                           "GET");
+  EXPECT_EQ(not_modified.status, 304u) << "the leader's ETag revalidates at the other replica";
+  const std::string pinned_block = *before_leader.header("x-block-number");
+
+  const std::string route = "/v2/credit/transfers?chain=base&owner=" + to_checksum(owner) + "&limit=2";
+  auto first = json::parse(leader.get(route).body).as_object();
+  ASSERT_FALSE(first.at("next_cursor").is_null());
+  auto rest = json::parse(follower.get(route + "&limit=1000&cursor=" + std::string(first.at("next_cursor").as_string())).body).as_object();
+  auto all = json::parse(leader.get(route + "&limit=1000").body).as_object();
+  EXPECT_EQ(first.at("transfers").as_array().size() + rest.at("transfers").as_array().size(),
+            all.at("transfers").as_array().size());
+
+  EventReader events(follower.port, "/v2/credit/balances/stream?chain=base&owner=" + to_checksum(owner));
+  events.head();
+  ASSERT_TRUE(events.next_event(std::chrono::seconds(5)));
+  auto receipt = must(h.chain().send(funder, tokens[1], transfer_call(account, 999)), "new transfer");
+  auto event = events.next_event(Ms(kPollMs) + std::chrono::seconds(2));
+  ASSERT_TRUE(event) << "the replica that does not lead streamed nothing";
+  EXPECT_NE(event->second.find(hex::encode(view(receipt.txn_hash))), std::string::npos);
+
+  // An answer pinned before the transfer is the earlier answer, on either replica.
+  for (const Replica* r : {&leader, &follower}) {
+    auto pinned = r->get(target + "&block=" + pinned_block);
+    EXPECT_EQ(pinned.status, 200u) << pinned.body;
+    EXPECT_EQ(pinned.body, before_leader.body);
   }
 }
 
