@@ -208,6 +208,7 @@ spec.paths['/readyz'] = plain('Readiness: every configured chain answered eth_ch
 spec.paths['/readyz'].get.responses['503'] = { ...detail, description: 'Not ready yet' };
 spec.paths['/metrics'] = plain('Prometheus metrics', 'text/plain');
 spec.paths['/openapi.json'] = plain('This description', 'application/json');
+spec.paths['/docs'] = plain('Interactive API docs: Swagger UI over /openapi.json, embedded in the binary', 'text/html');
 const target = join(root, 'src', 'api', 'openapi.json');
 const text = JSON.stringify(spec, null, 1) + '\n';
 if (process.argv.includes('--check')) {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config curl ca-certificates
           libboost1.81-all-dev libcrypto++-dev libtomlplusplus-dev libssl-dev libgtest-dev libbenchmark-dev libsqlite3-dev
           postgresql libpq-dev zlib1g-dev python3
-          clang libclang-rt-14-dev prometheus)
+          clang libclang-rt-14-dev prometheus chromium)
 # A Node.js installed outside apt serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk jq python3 util-linux gnuplot-nox procps); fi

@@ -5,11 +5,13 @@
 #include <iostream>
 #include <random>
 
+#include "api/http_caching.hpp"
 #include "api/openapi_json.hpp"
 #include "chain/http_client.hpp"
 #include "core/hex.hpp"
 #include "core/json_writer.hpp"
 #include "core/metrics.hpp"
+#include "web/assets.hpp"
 
 namespace creditscope::app {
 
@@ -102,6 +104,15 @@ Service::Service(const AppConfig& config) {
   routes.push_back({"/v2/credit/transfers", [this](const api::ApiRequest& r) { return balances_->transfers(r); }, true, true});
   routes.push_back({"/v2/credit/status", [this](const api::ApiRequest& r) { return balances_->status(r); }, true, true});
   routes.push_back({"/openapi.json", json_route(openapi_json(balances_->chain_names())), false, false});
+  // The embedded pages (Swagger UI at /docs): open like /openapi.json; "Try it out" sends the key
+  // a person types into its Authorize dialog.
+  for (const auto& asset : web::assets()) {
+    auto encoded = std::make_shared<const api::EncodedAnswer>(std::string(asset.body));
+    const std::string type(asset.content_type);
+    routes.push_back({std::string(asset.path),
+                      [encoded, type](const api::ApiRequest& r) { return api::cached_response(r, *encoded, "public, max-age=3600", type); },
+                      false, false});
+  }
   routes.push_back({"/healthz", json_route(R"({"status":"ok"})"), false, false});
   routes.push_back({"/readyz", [this](const api::ApiRequest&) { return readyz(); }, false, false});
   routes.push_back({"/metrics",
