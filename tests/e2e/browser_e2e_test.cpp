@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "account_fixture.hpp"
+#include "pricing/usd.hpp"
 
 namespace creditscope::e2e {
 namespace {
@@ -34,6 +35,29 @@ TEST_F(BrowserE2E, DocsRenderTheOperationAndTryItOutAnswers200) {
   auto [rc, out] = run_browser_script("docs.mjs", server.base() + " " + to_checksum(owner) + " " + to_checksum(account));
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("docs ok"), std::string::npos) << out;
+}
+
+TEST_F(BrowserE2E, ExplorerShowsWhatTheApiAnswers) {
+  must(h.chain().mine(3000), "a longer chain, so a one-block-per-request backfill takes seconds");
+  auto cfg = h.config();
+  cfg.chains[0].prices.tokens[tokens[0]].usd_peg = pricing::parse_decimal("1");  // USD values on the page
+  Server server(cfg);
+  // A server that indexes, scanning one block per request: the first request for the account
+  // outlasts its 300 ms deadline, and the page shows the backfill's progress.
+  auto cold_cfg = h.indexed_config(dir.file("cold.db"), 100);
+  cold_cfg.request_deadline = std::chrono::milliseconds(300);
+  auto& c = cold_cfg.chains[0].settings;
+  c.logs_initial_span = c.logs_max_span = 1;
+  c.rpc_max_batch = 1;
+  c.max_in_flight = 1;
+  Server cold(cold_cfg);
+  const std::string shots = std::string(CREDITSCOPE_SOURCE_DIR) + "/docs/screenshots";
+  std::filesystem::create_directories(shots);
+  auto [rc, out] = run_browser_script(
+      "explorer.mjs", server.base() + " " + cold.base() + " " + to_checksum(owner) + " " + h.rpc_url() + " " +
+                          to_checksum(funder) + " " + to_checksum(tokens[0]) + " " + to_checksum(account) + " " + shots);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("explorer ok"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,0 +1,194 @@
+// The explorer page: one account's balances from this server's own API, for a person.
+'use strict';
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const form = $('lookup'), chainSel = $('chain'), ownerIn = $('owner'), keyIn = $('apikey');
+  const message = $('message'), progress = $('progress'), result = $('result');
+  const PAGE = 10;
+  let generation = 0;  // a newer lookup cancels the polling of an older one
+
+  keyIn.value = sessionStorage.getItem('creditscope-api-key') || '';
+  keyIn.addEventListener('change', () => sessionStorage.setItem('creditscope-api-key', keyIn.value));
+
+  const el = (tag, attrs = {}, ...children) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'class') e.className = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  };
+  const show = (node, on) => { node.hidden = !on; };
+  const say = (text) => { message.textContent = text; show(message, !!text); };
+  const short = (a) => `${a.slice(0, 8)}…${a.slice(-6)}`;
+
+  // The chain list comes from this server's /openapi.json, so extra configured chains appear.
+  async function loadChains() {
+    let chains = ['arbitrum', 'base', 'ethereum', 'tempo'];
+    try {
+      const spec = await (await fetch('/openapi.json')).json();
+      const p = spec.paths['/v2/credit/balances'].get.parameters.find((x) => x.name === 'chain');
+      chains = p.schema.enum;
+    } catch (e) { /* keep the seed's four */ }
+    chainSel.replaceChildren(...chains.map((c) => el('option', { value: c }, c)));
+  }
+
+  function fromUrl() {
+    const q = new URLSearchParams(location.search);
+    if (q.get('chain')) chainSel.value = q.get('chain');
+    ownerIn.value = q.get('owner') || '';
+    return !!q.get('owner');
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams({ chain: chainSel.value, owner: ownerIn.value.trim() });
+    if (location.search !== `?${q}`) history.pushState(null, '', `?${q}`);
+    lookup();
+  });
+  window.addEventListener('popstate', () => { if (fromUrl()) lookup(); else clear(); });
+
+  function clear() { say(''); show(progress, false); show(result, false); }
+
+  async function lookup() {
+    const mine = ++generation;
+    clear();
+    const q = new URLSearchParams({ chain: chainSel.value, owner: ownerIn.value.trim(), spam: 'flag' });
+    const headers = keyIn.value ? { 'x-api-key': keyIn.value } : {};
+    for (;;) {
+      let res, body;
+      try {
+        res = await fetch(`/v2/credit/balances?${q}`, { headers });
+        body = await res.json();
+      } catch (e) {
+        if (mine === generation) say(`The server could not be reached (${e.message}).`);
+        return;
+      }
+      if (mine !== generation) return;
+      if (res.ok) {
+        show(progress, false);
+        render(body, res.headers.get('X-Block-Number'));
+        return;
+      }
+      if (res.status === 503 && 'progress' in body) {  // the account's history is being indexed
+        showProgress(body);
+        const wait = Math.min(Number(res.headers.get('Retry-After')) || 1, 2);
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        if (mine !== generation) return;
+        continue;
+      }
+      show(progress, false);
+      say(explain(res.status, body));
+      return;
+    }
+  }
+
+  function explain(status, body) {
+    if (status === 422 && Array.isArray(body.detail)) return body.detail.map((d) => d.msg).join('; ');
+    if (status === 401) return 'The server needs an API key: enter it above (it is kept for this tab only).';
+    if (status === 429) return 'Too many requests: wait a moment and try again.';
+    if (typeof body.detail === 'string') return body.detail;
+    return `The server answered ${status}.`;
+  }
+
+  function showProgress(s) {
+    show(progress, true);
+    const known = s.state === 'backfilling' && s.to_block > 0;
+    progress.classList.toggle('indeterminate', !known);
+    progress.querySelector('.fill').style.width = known ? `${(s.progress * 100).toFixed(1)}%` : '';
+    const eta = s.eta_s == null ? '' : `, about ${s.eta_s} s left`;
+    progress.querySelector('.label').textContent = known
+      ? `Indexing this account's history: ${(s.progress * 100).toFixed(1)}% (block ${s.scanned_through} of ${s.to_block}${eta})`
+      : 'Indexing this account\'s history…';
+  }
+
+  function render(answer, block) {
+    $('account').textContent = answer.credit_account_address;
+    $('block').textContent = block || '?';
+    $('total').textContent = answer.total_usd_value == null ? 'unknown' : `$${answer.total_usd_value}`;
+    const total = Number(answer.total_usd_value || 0);
+    const rows = [], hidden = [];
+    for (const [key, t] of Object.entries(answer.balances)) {
+      const share = t.usd_value != null && total > 0 ? `${((Number(t.usd_value) / total) * 100).toFixed(1)}%` : '';
+      const tr = el('tr', { class: 'token', 'data-token': t.token_address },
+        el('td', {}, t.token_symbol), el('td', {}, key), el('td', { class: 'num balance' }, t.balance_formatted),
+        el('td', { class: 'num usd' }, t.usd_value == null ? '—' : `$${t.usd_value}`), el('td', { class: 'num' }, share));
+      tr.addEventListener('click', () => toggle(tr, t, answer.credit_account_address));
+      (t.spam && t.spam.flagged ? hidden : rows).push(tr);
+    }
+    $('tokens').tBodies[0].replaceChildren(...rows);
+    const details = $('hidden-tokens');
+    details.querySelector('summary').textContent = `hidden: ${hidden.length} token${hidden.length === 1 ? '' : 's'} that look like spam`;
+    details.querySelector('tbody').replaceChildren(...hidden);
+    show(details, hidden.length > 0);
+    show(result, true);
+  }
+
+  // A token's detail row: its balance over time and its transfers, a page at a time.
+  function toggle(tr, token, account) {
+    const next = tr.nextElementSibling;
+    if (next && next.classList.contains('detail')) { next.remove(); return; }
+    const cell = el('td', { colspan: '5' });
+    cell.append(chart(token), el('div', { class: 'pages' }));
+    tr.after(el('tr', { class: 'detail' }, cell));
+    page(cell.querySelector('.pages'), token, account, Math.max(0, Math.ceil(token.transfers.length / PAGE) - 1));
+  }
+
+  function chart(token) {
+    const scale = 10n ** BigInt(token.token_decimals);
+    let running = 0n;
+    // One step per transfer, in order (many can share a block time); the balance after each.
+    const points = token.transfers.map((t, i) => {
+      running += t.direction === 'in' ? BigInt(t.amount) : -BigInt(t.amount);
+      return [i + 1, Number(running / scale) + Number(running % scale) / Number(scale)];
+    });
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('class', 'chart');
+    svg.setAttribute('viewBox', '0 0 1000 100');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    if (points.length) {
+      const ys = points.map((p) => p[1]);
+      const x1 = points.length, y0 = Math.min(0, ...ys), y1 = Math.max(...ys);
+      const sx = (x) => (x / x1) * 1000, sy = (y) => (y1 === y0 ? 50 : 95 - ((y - y0) / (y1 - y0)) * 90);
+      let d = `0,${sy(y0)} `, last = y0;
+      for (const [x, y] of points) { d += `${sx(x)},${sy(last)} ${sx(x)},${sy(y)} `; last = y; }  // steps
+      const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+      line.setAttribute('points', `${d}1000,${sy(last)}`);
+      svg.append(line);
+    }
+    const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+    title.textContent = `${token.token_symbol} balance over time, from its transfers`;
+    svg.append(title);
+    return svg;
+  }
+
+  function page(box, token, account, n) {
+    const pages = Math.max(1, Math.ceil(token.transfers.length / PAGE));
+    const slice = token.transfers.slice(n * PAGE, (n + 1) * PAGE);
+    const table = el('table', { class: 'transfers' },
+      el('thead', {}, el('tr', {}, ...['', 'Counterparty', 'Amount', 'Time (UTC)', 'Transaction'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, ...slice.map((t) => el('tr', {},
+        el('td', { class: t.direction }, t.direction),
+        el('td', {}, el('code', { title: t.direction === 'in' ? t.from_address : t.to_address }, short(t.direction === 'in' ? t.from_address : t.to_address))),
+        el('td', { class: 'num' }, t.amount_formatted),
+        el('td', {}, t.block_timestamp.replace('T', ' ').replace('Z', '')),
+        el('td', {}, el('code', { title: t.transaction_hash }, short(t.transaction_hash)))))));
+    const pager = el('div', { class: 'pager' },
+      el('button', { type: 'button', onclick: () => page(box, token, account, n - 1) }, 'older'),
+      `page ${n + 1} of ${pages} (${token.transfers.length} transfers)`,
+      el('button', { type: 'button', onclick: () => page(box, token, account, n + 1) }, 'newer'));
+    if (n === 0) pager.firstChild.disabled = true;
+    if (n + 1 >= pages) pager.lastChild.disabled = true;
+    box.replaceChildren(pager, table);
+  }
+
+  $('copy').addEventListener('click', async () => {
+    try { await navigator.clipboard.writeText($('account').textContent); $('copy').textContent = 'copied'; }
+    catch (e) { $('copy').textContent = 'select and copy'; }
+    setTimeout(() => { $('copy').textContent = 'copy'; }, 1500);
+  });
+
+  loadChains().then(() => { if (fromUrl()) lookup(); });
+})();

@@ -1,0 +1,109 @@
+// Drives Debian's chromium through npm playwright-core against running servers: the explorer page
+// at / shows every token's balance and USD value exactly as GET /v2/credit/balances returns them,
+// a transfer mined while the page is open shows after a refresh, a bad address shows the 422's
+// message, the URL carries the chain and owner (the back button restores the account), and a
+// cold account on an indexing server shows a progress bar until its answer is there.
+// Usage: node tests/browser/explorer.mjs BASE COLD_BASE OWNER ANVIL_URL FUNDER TOKEN ACCOUNT [SCREENSHOT_DIR]
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { chromium } = createRequire(join(root, 'tools', 'package.json'))('playwright-core');
+const [base, coldBase, owner, anvil, funder, token, account, shots] = process.argv.slice(2);
+
+const api = async (b, query) => {
+  const res = await fetch(`${b}/v2/credit/balances?${query}`);
+  return { status: res.status, body: await res.json() };
+};
+const check = (cond, what) => { if (!cond) throw new Error(what); };
+const word = (v) => v.toString(16).padStart(64, '0');
+
+// Every row of the table against the API's answer.
+async function compare(page, answer) {
+  await page.locator('#tokens tbody tr.token').first().waitFor({ timeout: 15000 });
+  const rows = await page.locator('#tokens tbody tr.token').evaluateAll((trs) => trs.map((tr) => ({
+    token: tr.dataset.token, balance: tr.querySelector('.balance').textContent, usd: tr.querySelector('.usd').textContent,
+  })));
+  const want = Object.values(answer.balances);
+  check(rows.length === want.length, `the page shows ${rows.length} tokens, the API ${want.length}`);
+  for (const t of want) {
+    const row = rows.find((r) => r.token === t.token_address);
+    check(row, `no row for ${t.token_address}`);
+    check(row.balance === t.balance_formatted, `${t.token_symbol}: page balance ${row.balance}, API ${t.balance_formatted}`);
+    const usd = t.usd_value == null ? '—' : `$${t.usd_value}`;
+    check(row.usd === usd, `${t.token_symbol}: page USD ${row.usd}, API ${usd}`);
+  }
+  check((await page.locator('#account').textContent()) === answer.credit_account_address, 'wrong credit account shown');
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  // An account: chosen in the form, the URL follows.
+  await page.goto(`${base}/`);
+  await page.locator('#chain option[value="base"]').waitFor({ state: 'attached' });
+  await page.selectOption('#chain', 'base');
+  await page.fill('#owner', owner);
+  await page.click('#show');
+  const query = `chain=base&owner=${owner}`;
+  await compare(page, (await api(base, query)).body);
+  check(page.url().includes(`chain=base`) && page.url().includes(`owner=${owner}`), `the URL does not name the account: ${page.url()}`);
+  await page.locator(`#tokens tbody tr.token[data-token="${token}"]`).click();
+  await page.locator('tr.detail table.transfers tbody tr').first().waitFor();
+  if (shots) await page.screenshot({ path: join(shots, 'explorer-account.png') });
+
+  // A transfer mined while the page is open shows after a refresh.
+  const before = (await api(base, query)).body;
+  const tx = await fetch(anvil, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
+    jsonrpc: '2.0', id: 1, method: 'eth_sendTransaction',
+    params: [{ from: funder, to: token, data: `0xa9059cbb${word(account.slice(2))}${word(4242)}` }] }) });
+  const sent = await tx.json();
+  check(!sent.error, `the transfer was not sent: ${JSON.stringify(sent)}`);
+  let receipt = {};
+  for (let i = 0; i < 100 && !receipt.result; ++i) {  // anvil mines it a moment later
+    await new Promise((r) => setTimeout(r, 50));
+    receipt = await (await fetch(anvil, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
+      jsonrpc: '2.0', id: 2, method: 'eth_getTransactionReceipt', params: [sent.result] }) })).json();
+  }
+  check(receipt.result && receipt.result.status === '0x1', `the transfer failed: ${JSON.stringify(receipt)}`);
+  const after = (await api(base, query)).body;
+  check(JSON.stringify(after) !== JSON.stringify(before), 'the API did not change after the transfer');
+  await page.reload();
+  await compare(page, after);
+
+  // A bad address: the 422's message.
+  const bad = await api(base, 'chain=base&owner=0x1234');
+  check(bad.status === 422, `the API answered ${bad.status} for a bad address`);
+  await page.fill('#owner', '0x1234');
+  await page.click('#show');
+  await page.locator('#message').waitFor({ state: 'visible' });
+  const shown = await page.locator('#message').textContent();
+  check(shown === bad.body.detail[0].msg, `the page said "${shown}", the 422 says "${bad.body.detail[0].msg}"`);
+  if (shots) await page.screenshot({ path: join(shots, 'explorer-error.png') });
+  await page.goBack();
+  await compare(page, after);  // the back button brings the account back
+
+  // A cold account on an indexing server: a progress bar, then the answer.
+  const cold = await browser.newPage({ viewport: { width: 1200, height: 400 } });
+  cold.on('pageerror', (e) => errors.push(e.message));
+  await cold.goto(`${coldBase}/?${query}`);
+  await cold.locator('#progress').waitFor({ state: 'visible', timeout: 15000 });
+  if (shots) await cold.screenshot({ path: join(shots, 'explorer-backfill.png') });
+  await cold.locator('#tokens tbody tr.token').first().waitFor({ timeout: 30000 });  // the page asked again
+  const warm = await api(coldBase, query);
+  check(warm.status === 200, `the indexing server answered ${warm.status} after the page had its answer`);
+  await compare(cold, warm.body);
+  check(await cold.locator('#progress').isHidden(), 'the progress bar stayed');
+
+  check(errors.length === 0, `page errors: ${errors.join('; ')}`);
+  console.log('explorer ok');
+} finally {
+  await browser.close();
+}
