@@ -7,6 +7,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <cstring>
+#include <future>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -221,6 +222,32 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
   return 0;
 }
 
+// On a terminal, a first read that takes more than a second draws the scan's progress on stderr
+// until the answer is there, then clears its line.
+void show_progress(app::Service& service, api::ApiRequest request, std::future<api::ApiResponse>& pending) {
+  const auto started = std::chrono::steady_clock::now();
+  bool drawn = false;
+  request.path = "/v2/credit/status";
+  while (pending.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) continue;
+    auto status = service.balances().status(request);
+    auto doc = boost::json::parse(status.body_text(), boost::json::storage_ptr(), {});
+    if (!doc.is_object() || doc.as_object().if_contains("state") == nullptr) continue;
+    const auto& s = doc.as_object();
+    if (s.at("state") != "backfilling") continue;
+    const double progress = s.at("progress").to_number<double>();
+    const int filled = static_cast<int>(progress * 30);
+    std::ostringstream line;
+    line << "\r[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(30 - filled), '.')
+         << "] " << std::fixed << std::setprecision(1) << progress * 100 << "%  block " << s.at("scanned_through").as_int64()
+         << " of " << s.at("to_block").as_int64();
+    if (s.at("eta_s").is_int64()) line << ", about " << s.at("eta_s").as_int64() << " s left";
+    std::cerr << line.str() << "\033[K" << std::flush;
+    drawn = true;
+  }
+  if (drawn) std::cerr << "\r\033[K" << std::flush;
+}
+
 // The balances answer for a person: the account and block, one row per token (key, balance, USD
 // value, transfers), the total last.
 std::string balances_table(std::string_view body, const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -275,7 +302,11 @@ int one_shot(app::AppConfig config, const Args& args, bool derive_only) {
   request.path = output == "csv" ? "/v2/credit/transfers" : "/v2/credit/balances";
   request.query = "chain=" + args.options.at("chain") + "&owner=" + args.options.at("owner") +
                   (output == "csv" ? "&format=csv" : "");
-  auto response = output == "csv" ? service.balances().transfers(request) : service.balances().handle(request);
+  auto pending = std::async(std::launch::async, [&] {
+    return output == "csv" ? service.balances().transfers(request) : service.balances().handle(request);
+  });
+  if (::isatty(2)) show_progress(service, request, pending);
+  auto response = pending.get();
   if (response.status != 200) {
     std::cerr << response.body_text() << "\n";
     return 2;

@@ -1,5 +1,6 @@
 #include "chain/live_source.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "chain/abi.hpp"
@@ -66,6 +67,27 @@ Result<std::vector<TokenHolding>> build_holdings(RpcClient& rpc, const ChainSett
 LiveAccountSource::LiveAccountSource(const ChainSettings& settings, std::shared_ptr<RpcClient> rpc)
     : settings_(settings), rpc_(std::move(rpc)), tuner_(settings.logs_initial_span, settings.logs_max_span) {}
 
+BackfillStatus LiveAccountSource::status(const Address& credit_account) {
+  BackfillStatus s;
+  std::lock_guard lock(mutex_);
+  auto it = scans_.find(credit_account);
+  if (it == scans_.end()) {
+    s.state = BackfillStatus::State::kReady;
+    s.progress = 1;
+    return s;
+  }
+  const Scan& scan = it->second;
+  s.state = BackfillStatus::State::kBackfilling;
+  s.from_block = scan.from;
+  s.to_block = scan.to;
+  s.scanned_through = scan.scanned;
+  const double span = static_cast<double>(scan.to - scan.from + 1), done = static_cast<double>(scan.scanned - scan.from);
+  s.progress = span > 0 ? std::clamp(done / span, 0.0, 1.0) : 1;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan.started).count();
+  if (s.progress > 0.01) s.eta_s = elapsed / s.progress * (1 - s.progress);
+  return s;
+}
+
 Result<std::uint64_t> LiveAccountSource::start_block(std::uint64_t head) {
   if (!settings_.start_block_factory) return settings_.start_block;
   if (auto known = factory_block_.load(); known >= 0) return static_cast<std::uint64_t>(known);
@@ -85,8 +107,31 @@ Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account)
   auto start = start_block(*block_num);
   if (!start) return start.error();
   if (*start > *block_num) return AccountAnswer{snap, *block_num};  // nothing can have happened yet
-  auto transfers = fetch_transfer_logs(*rpc_, {credit_account}, *start, *block_num, tuner_);
-  if (!transfers) return transfers.error();
+  // The scan's progress, for status() while it runs (the CLI's progress bar).
+  const auto started = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    scans_[credit_account] = Scan{*start, *block_num, *start, started};
+  }
+  struct Done {
+    LiveAccountSource* self;
+    Address account;
+    ~Done() {
+      std::lock_guard lock(self->mutex_);
+      self->scans_.erase(account);
+    }
+  } done{this, credit_account};
+  std::vector<TokenTransfer> collected;
+  ScanOptions options;
+  options.on_progress = [&](std::uint64_t through, std::vector<TokenTransfer>& found) -> Result<void> {
+    collected.insert(collected.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+    std::lock_guard lock(mutex_);
+    scans_[credit_account].scanned = through;
+    return {};
+  };
+  auto scanned = fetch_transfer_logs(*rpc_, {credit_account}, *start, *block_num, tuner_, options);
+  if (!scanned) return scanned.error();
+  auto transfers = Result<std::vector<TokenTransfer>>(std::move(collected));
   if (auto filled = fill_block_timestamps(*rpc_, *transfers); !filled) return filled.error();
   auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(*transfers), *block_num);
   if (!holdings) return holdings.error();

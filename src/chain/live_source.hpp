@@ -2,7 +2,9 @@
 // Reads a credit account's complete state from the chain on every call: no store, no cache.
 // Also the reference the indexed source is compared with.
 
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <atomic>
 #include <memory>
 #include <set>
@@ -36,6 +38,8 @@ class LiveAccountSource final : public AccountSource {
   /// eth_blockNumber fixes the snapshot block; then logs, timestamps and one batch of contract
   /// reads at that block. Thread-safe.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
+  /// kBackfilling with the log scan's progress while a snapshot() of the account runs, else kReady.
+  BackfillStatus status(const Address& credit_account) override;
   std::optional<std::uint64_t> known_start_block() const override {
     if (!settings_.start_block_factory) return settings_.start_block;
     if (auto known = factory_block_.load(); known >= 0) return static_cast<std::uint64_t>(known);
@@ -51,6 +55,13 @@ class LiveAccountSource final : public AccountSource {
   std::shared_ptr<RpcClient> rpc_;
   LogRangeTuner tuner_;
   std::atomic<std::int64_t> factory_block_{-1};  // -1: not found yet
+
+  struct Scan {
+    std::uint64_t from = 0, to = 0, scanned = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::mutex mutex_;
+  std::map<Address, Scan> scans_;  // snapshots in progress; guarded by mutex_
 };
 
 }  // namespace creditscope::chain

@@ -158,6 +158,39 @@ TEST(CliE2E, BalancesPrintsJsonTableOrCsv) {
   EXPECT_EQ(run_cli(base + " -x table").rc, 2);
 }
 
+TEST(CliE2E, ALongFirstReadShowsProgressOnATerminalOnly) {
+  Harness h;
+  const Address owner = devnet::dev_account(3), funder = devnet::dev_account(0);
+  chain::CreditAccountDeriver deriver(h.params(), h.chain().rpc());
+  const Address usdc = must(devnet::deploy_token(h.chain(), h.artifacts(), "USDC", 6), "deploy");
+  must(h.chain().send(funder, usdc, devnet::mint_call(must(deriver.derive(owner), "derive"), 5)), "mint");
+  must(h.chain().mine(3000), "a chain that takes seconds to scan one block per request");
+  auto cfg = h.config();
+  auto& c = cfg.chains[0].settings;
+  c.logs_max_span = 1;
+  c.rpc_max_batch = 1;
+  c.max_in_flight = 1;
+  c.max_rps = 3000;  // a scan of a few seconds
+  TempDir dir;
+  const std::string path = dir.file("c.toml");
+  std::ofstream(path) << h.toml(cfg);
+  const std::string args = "balances --config " + path + " --chain base --owner " + to_checksum(owner) + " -o table";
+  // script(1) gives the command a terminal and copies what it writes there.
+  const std::string cmd = "cd " + std::string(CREDITSCOPE_SOURCE_DIR) + " && script -qfec \"" + std::string(CREDITSCOPE_BINARY) +
+                          " " + args + "\" /dev/null > " + dir.file("tty") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string shown = slurp(dir.file("tty"));
+  EXPECT_NE(shown.find("%  block "), std::string::npos) << "no progress bar on the terminal: " << shown;
+  EXPECT_NE(shown.find("\r\033[K"), std::string::npos) << "the bar's line is cleared before the answer";
+  EXPECT_NE(shown.find("USDC"), std::string::npos) << shown;
+  const auto started = std::chrono::steady_clock::now();
+  CliRun piped = run_cli(args);
+  std::cerr << "the piped read took " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+  EXPECT_EQ(piped.rc, 0) << piped.err;
+  EXPECT_EQ(piped.err, "") << "off a terminal only the answer";
+  EXPECT_NE(piped.out.find("USDC"), std::string::npos);
+}
+
 TEST(CliE2E, OneShotCommandsPrintOnlyTheirAnswer) {
   Harness h;
   const Address owner = devnet::dev_account(3);

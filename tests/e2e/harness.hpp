@@ -74,7 +74,7 @@ class Harness {
       << cfg.chains[0].indexer.poll_interval.count() << "\nfinality_depth = " << cfg.chains[0].indexer.finality_depth
       << "\nbackfill_commit_blocks = " << cfg.chains[0].indexer.backfill_commit_blocks
       << "\nlogs_max_span = " << c.logs_max_span << "\nrpc_max_batch = " << c.rpc_max_batch
-      << "\nmax_in_flight = " << c.max_in_flight
+      << "\nmax_in_flight = " << c.max_in_flight << (c.max_rps > 0 ? "\nmax_rps = " + std::to_string(static_cast<long>(c.max_rps)) : "")
       << "\n\n[chains.base.credit_account]\nproxy_factory = \"" << hex::encode(view(params_.proxy_factory))
       << "\"\nsingleton = \"" << hex::encode(view(params_.singleton)) << "\"\nfallback_handler = \""
       << hex::encode(view(params_.fallback_handler)) << "\"\n";
