@@ -3,17 +3,19 @@
 // a transfer mined while the page is open shows after a refresh, a bad address shows the 422's
 // message, the URL carries the chain and owner (the back button restores the account), and a
 // cold account on an indexing server shows a progress bar until its answer is there.
-// Usage: node tests/browser/explorer.mjs BASE COLD_BASE OWNER ANVIL_URL FUNDER TOKEN ACCOUNT [SCREENSHOT_DIR]
+// With a server that needs an API key: the page says so, and works once the key is typed (and
+// still after a reload: the key is kept in sessionStorage).
+// Usage: node tests/browser/explorer.mjs BASE COLD_BASE OWNER ANVIL_URL FUNDER TOKEN ACCOUNT SCREENSHOT_DIR KEYED_BASE KEY
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { chromium } = createRequire(join(root, 'tools', 'package.json'))('playwright-core');
-const [base, coldBase, owner, anvil, funder, token, account, shots] = process.argv.slice(2);
+const [base, coldBase, owner, anvil, funder, token, account, shots, keyedBase, key] = process.argv.slice(2);
 
-const api = async (b, query) => {
-  const res = await fetch(`${b}/v2/credit/balances?${query}`);
+const api = async (b, query, apiKey) => {
+  const res = await fetch(`${b}/v2/credit/balances?${query}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
   return { status: res.status, body: await res.json() };
 };
 const check = (cond, what) => { if (!cond) throw new Error(what); };
@@ -101,6 +103,21 @@ try {
   check(warm.status === 200, `the indexing server answered ${warm.status} after the page had its answer`);
   await compare(cold, warm.body);
   check(await cold.locator('#progress').isHidden(), 'the progress bar stayed');
+
+  // API keys on: a plain sentence first, the answer once the key is typed, and after a reload.
+  const keyed = await browser.newPage();
+  keyed.on('pageerror', (e) => errors.push(e.message));
+  await keyed.goto(`${keyedBase}/?${query}`);
+  await keyed.locator('#message').waitFor({ state: 'visible' });
+  const asked = await keyed.locator('#message').textContent();
+  check(asked.includes('API key'), `without a key the page said "${asked}"`);
+  await keyed.fill('#apikey', key);
+  await keyed.click('#show');
+  const withKey = await api(keyedBase, query, key);
+  check(withKey.status === 200, `the keyed server answered ${withKey.status} with the key`);
+  await compare(keyed, withKey.body);
+  await keyed.reload();
+  await compare(keyed, withKey.body);
 
   check(errors.length === 0, `page errors: ${errors.join('; ')}`);
   console.log('explorer ok');

@@ -51,11 +51,15 @@ TEST_F(BrowserE2E, ExplorerShowsWhatTheApiAnswers) {
   c.rpc_max_batch = 1;
   c.max_in_flight = 1;
   Server cold(cold_cfg);
+  auto keyed_cfg = h.config();
+  keyed_cfg.api_keys_sha256 = {"2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"};  // sha256("secret")
+  Server keyed(keyed_cfg);
   const std::string shots = std::string(CREDITSCOPE_SOURCE_DIR) + "/docs/screenshots";
   std::filesystem::create_directories(shots);
   auto [rc, out] = run_browser_script(
       "explorer.mjs", server.base() + " " + cold.base() + " " + to_checksum(owner) + " " + h.rpc_url() + " " +
-                          to_checksum(funder) + " " + to_checksum(tokens[0]) + " " + to_checksum(account) + " " + shots);
+                          to_checksum(funder) + " " + to_checksum(tokens[0]) + " " + to_checksum(account) + " " + shots + " " +
+                          keyed.base() + " secret");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("explorer ok"), std::string::npos) << out;
 }
