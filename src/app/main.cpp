@@ -274,9 +274,9 @@ std::string balances_table(std::string_view body, const std::vector<std::pair<st
     line << std::left << std::setw(static_cast<int>(width[0])) << r[0] << "  " << std::right
          << std::setw(static_cast<int>(width[1])) << r[1] << "  " << std::setw(static_cast<int>(width[2])) << r[2] << "  "
          << std::setw(static_cast<int>(width[3])) << r[3];
-    std::string text = line.str();
-    text.erase(text.find_last_not_of(' ') + 1);
-    out << text << "\n";
+    std::string row = line.str();
+    row.erase(row.find_last_not_of(' ') + 1);
+    out << row << "\n";
   }
   return out.str();
 }
