@@ -32,9 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
-    case 0: {  // query string -> parameters or a FastAPI-shaped 422 body
+    case 0: {  // query string -> parameters or a FastAPI-shaped 422 body, for both credit routes
       auto v = api::validate_balances_query(in);
       if (!v.params) require(valid_json(v.error_body) && v.error_body.starts_with(R"({"detail":[)"));
+      auto t = api::validate_transfers_query(in);
+      if (!t.params) require(valid_json(t.error_body) && t.error_body.starts_with(R"({"detail":[)"));
+      if (t.params && t.params->cursor)  // a cursor that parses is the one its position encodes to
+        require(api::decode_cursor(api::encode_cursor(t.params->cursor->first, t.params->cursor->second)) == t.params->cursor);
       break;
     }
     case 1: {  // raw bytes off the socket -> Beast's request parser with the server's limits
