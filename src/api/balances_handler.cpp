@@ -359,9 +359,7 @@ std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const
   }
   if (auto failed = add_extras(r, snap.holdings, state.value_or(chain::StateAt{}), params, native_price, options))
     return std::move(*failed);
-  PriceLookup lookup;
-  if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
-  auto encoded = std::make_shared<const EncodedAnswer>(render_balances(snap, lookup, options));
+  auto encoded = std::make_shared<const EncodedAnswer>(render_balances(snap, current_prices(prices), options));
   // The coin's balance moves without Transfer logs: an answer with it is never cached.
   if (!params.native) answers_.put(key, snapshot->snapshot, epoch, encoded);
   return Answer{encoded, snapshot->block_num, tg.immutable};
@@ -403,9 +401,7 @@ std::optional<ApiResponse> BalancesHandler::try_fast(const ApiRequest& request) 
   auto encoded = answers_.get(key, answer->snapshot.get(), epoch);
   if (!encoded) {
     if (params.spam != SpamMode::kOff) return std::nullopt;  // spam verdicts need the node
-    PriceLookup lookup;
-    if (auto* p = it->second.prices) lookup = [p](const Address& token) { return p->price(token); };
-    encoded = std::make_shared<const EncodedAnswer>(render_balances(*answer->snapshot, lookup, options));
+    encoded = std::make_shared<const EncodedAnswer>(render_balances(*answer->snapshot, current_prices(it->second.prices), options));
     answers_.put(key, answer->snapshot, epoch, encoded);
   }
   return respond(request, Answer{encoded, answer->block_num, false});
@@ -469,7 +465,6 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
   w.key("owner").string(to_checksum(validated.params->owner)).key("chains").raw(chains_json.str());
   w.key("errors").begin_object();
   for (const auto& [name, error] : errors) {
-    std::string detail = error.body;
     auto parsed = boost::json::parse(error.body_text(), boost::json::storage_ptr(), {});
     w.key(name).begin_object().key("status").number(error.status).key("detail");
     if (const auto* d = parsed.is_object() ? parsed.as_object().if_contains("detail") : nullptr; d && d->is_string()) {

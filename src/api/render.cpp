@@ -207,13 +207,16 @@ std::shared_ptr<const std::string> EncodedAnswer::gzip() const {
   return gzip_;
 }
 
+PriceLookup current_prices(pricing::PriceOracle* prices) {
+  if (!prices) return {};
+  return [prices](const Address& token) { return prices->price(token); };
+}
+
 std::shared_ptr<const EncodedAnswer> rendered_answer(const AccountSnapshot& snapshot, pricing::PriceOracle* prices) {
   const std::uint64_t epoch = prices ? prices->epoch() : 0;
   std::lock_guard lock(snapshot.render_mutex);
   if (!snapshot.rendered || snapshot.render_epoch != epoch) {
-    PriceLookup lookup;
-    if (prices) lookup = [prices](const Address& token) { return prices->price(token); };
-    snapshot.rendered = std::make_shared<const EncodedAnswer>(render_balances(snapshot, lookup));
+    snapshot.rendered = std::make_shared<const EncodedAnswer>(render_balances(snapshot, current_prices(prices)));
     snapshot.render_epoch = epoch;
   }
   return std::static_pointer_cast<const EncodedAnswer>(snapshot.rendered);

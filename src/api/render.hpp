@@ -61,6 +61,8 @@ struct RenderOptions {
 /// against the balance, a self-transfer nets 0); spam (flag adds it, exclude drops flagged tokens
 /// before keys and totals are decided); native after balances.
 using PriceLookup = std::function<std::optional<pricing::Decimal>(const Address& token)>;
+/// The oracle's current (cached) prices as a lookup; an empty lookup without an oracle.
+PriceLookup current_prices(pricing::PriceOracle* prices);
 std::string render_balances(const AccountSnapshot& snapshot, const PriceLookup& prices,
                             const RenderOptions& options = {});
 

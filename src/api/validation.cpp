@@ -209,10 +209,10 @@ class QueryErrors {
   bool failed_ = false;
 };
 
-std::string single_error(void (*write)(QueryErrors&, std::string_view, std::uint64_t), std::string_view input,
-                         std::uint64_t limit) {
+// A 422 body with one bound error on ["query","block"].
+std::string block_bound_error(std::string_view input, bool upper, std::uint64_t limit) {
   QueryErrors e("");
-  write(e, input, limit);
+  e.bound("block", std::string(input), upper, limit);
   return e.take();
 }
 }  // namespace
@@ -327,13 +327,11 @@ std::optional<std::pair<std::uint64_t, std::uint32_t>> decode_cursor(std::string
 }
 
 std::string block_above_head_error(std::string_view input, std::uint64_t head) {
-  return single_error([](QueryErrors& e, std::string_view in, std::uint64_t l) { e.bound("block", std::string(in), true, l); },
-                      input, head);
+  return block_bound_error(input, true, head);
 }
 
 std::string block_below_start_error(std::string_view input, std::uint64_t start_block) {
-  return single_error([](QueryErrors& e, std::string_view in, std::uint64_t l) { e.bound("block", std::string(in), false, l); },
-                      input, start_block);
+  return block_bound_error(input, false, start_block);
 }
 
 }  // namespace creditscope::api

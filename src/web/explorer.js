@@ -115,7 +115,7 @@
       const tr = el('tr', { class: 'token', 'data-token': t.token_address },
         el('td', {}, t.token_symbol), el('td', {}, key), el('td', { class: 'num balance' }, t.balance_formatted),
         el('td', { class: 'num usd' }, t.usd_value == null ? '—' : `$${t.usd_value}`), el('td', { class: 'num' }, share));
-      tr.addEventListener('click', () => toggle(tr, t, answer.credit_account_address));
+      tr.addEventListener('click', () => toggle(tr, t));
       (t.spam && t.spam.flagged ? hidden : rows).push(tr);
     }
     $('tokens').tBodies[0].replaceChildren(...rows);
@@ -127,13 +127,13 @@
   }
 
   // A token's detail row: its balance over time and its transfers, a page at a time.
-  function toggle(tr, token, account) {
+  function toggle(tr, token) {
     const next = tr.nextElementSibling;
     if (next && next.classList.contains('detail')) { next.remove(); return; }
     const cell = el('td', { colspan: '5' });
     cell.append(chart(token), el('div', { class: 'pages' }));
     tr.after(el('tr', { class: 'detail' }, cell));
-    page(cell.querySelector('.pages'), token, account, Math.max(0, Math.ceil(token.transfers.length / PAGE) - 1));
+    page(cell.querySelector('.pages'), token, Math.max(0, Math.ceil(token.transfers.length / PAGE) - 1));
   }
 
   function chart(token) {
@@ -164,7 +164,7 @@
     return svg;
   }
 
-  function page(box, token, account, n) {
+  function page(box, token, n) {
     const pages = Math.max(1, Math.ceil(token.transfers.length / PAGE));
     const slice = token.transfers.slice(n * PAGE, (n + 1) * PAGE);
     const table = el('table', { class: 'transfers' },
@@ -176,9 +176,9 @@
         el('td', {}, t.block_timestamp.replace('T', ' ').replace('Z', '')),
         el('td', {}, el('code', { title: t.transaction_hash }, short(t.transaction_hash)))))));
     const pager = el('div', { class: 'pager' },
-      el('button', { type: 'button', onclick: () => page(box, token, account, n - 1) }, 'older'),
+      el('button', { type: 'button', onclick: () => page(box, token, n - 1) }, 'older'),
       `page ${n + 1} of ${pages} (${token.transfers.length} transfers)`,
-      el('button', { type: 'button', onclick: () => page(box, token, account, n + 1) }, 'newer'));
+      el('button', { type: 'button', onclick: () => page(box, token, n + 1) }, 'newer'));
     if (n === 0) pager.firstChild.disabled = true;
     if (n + 1 >= pages) pager.lastChild.disabled = true;
     box.replaceChildren(pager, table);
