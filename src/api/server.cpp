@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <future>
 #include <iostream>
 
 #include "core/metrics.hpp"
@@ -27,6 +28,22 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+// Counts one request from its read to its answer.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<std::size_t>& n) : n_(&n) { ++*n_; }
+  ~InFlight() { release(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  void release() {
+    if (n_) --*n_;
+    n_ = nullptr;
+  }
+
+ private:
+  std::atomic<std::size_t>* n_;
+};
+
 struct HttpServer::Impl {
   ServerOptions options;
   const Router& router;
@@ -36,7 +53,8 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> streams{0};  // chunked bodies being sent
-  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopping{false};      // streams end; sessions close after their current answer
+  std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered (streams once started excluded)
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), workers(options.worker_threads) {}
 
@@ -164,6 +182,7 @@ struct HttpServer::Impl {
         break;
       }
       stream.expires_after(options.read_timeout);
+      InFlight counted(in_flight);
       const auto started = std::chrono::steady_clock::now();
       auto& req = parser.get();
       const unsigned version = req.version();
@@ -212,7 +231,9 @@ struct HttpServer::Impl {
         request.has_api_key = true;
         request.api_key = std::string(it->value());
       }
-      const bool keep_alive = req.keep_alive();
+      // Once shutting down, the answer closes the connection so the client goes elsewhere.
+      request.limit_key = router.limit_key(request);
+      const bool keep_alive = req.keep_alive() && !stopping;
       const bool head = req.method() == http::verb::head;
       const Route* route = router.find(request.path);
       if (route) route_label = route->path;
@@ -228,8 +249,9 @@ struct HttpServer::Impl {
         }
       }
       const bool streamed = response.stream && !head;
-      co_await respond(std::move(response), keep_alive && !streamed, head);
-      if (!keep_alive || streamed) break;
+      if (streamed) counted.release();  // a stream lasts until shutdown ends it: not a request to wait for
+      co_await respond(std::move(response), keep_alive && !streamed && !stopping, head);
+      if (!keep_alive || streamed || stopping) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -288,16 +310,34 @@ void HttpServer::start() {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
-void HttpServer::stop() {
-  if (!impl_) return;
-  // Streams end cleanly: each sends its last piece and the final chunk before the threads stop.
-  impl_->stopping = true;
-  for (int i = 0; i < 100 && impl_->streams > 0 && !impl_->threads.empty(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  asio::post(impl_->ioc, [this] {
+void HttpServer::stop_accepting() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  // On the io threads: the acceptor is not thread-safe, and its pending accept ends with operation_aborted.
+  std::promise<void> closed;
+  asio::post(impl_->ioc, [this, &closed] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
+    closed.set_value();
   });
+  if (!impl_->threads.empty()) closed.get_future().wait();
+}
+
+bool HttpServer::wait_idle(std::chrono::steady_clock::time_point deadline) const {
+  while (impl_->in_flight > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::size_t HttpServer::in_flight() const { return impl_->in_flight; }
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  stop_accepting();
+  // Streams end cleanly: each sends its last piece and the final chunk before the threads stop.
+  for (int i = 0; i < 100 && impl_->streams > 0 && !impl_->threads.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();

@@ -38,7 +38,17 @@ class HttpServer {
   unsigned short port() const { return port_; }
   /// Starts the io threads and returns.
   void start();
-  /// Stops accepting, closes connections and joins the threads.
+  /// Graceful shutdown, first step: closes the listening socket, ends event streams and makes
+  /// every keep-alive connection close after its current answer. Requests already read go on.
+  /// Idempotent; thread-safe.
+  void stop_accepting();
+  /// Waits until no request is being handled (event streams do not count), or the deadline.
+  /// Returns whether the server went idle. Thread-safe.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline) const;
+  /// Requests being handled now (event streams excluded).
+  std::size_t in_flight() const;
+  /// Stops accepting, lets streams send their last event (up to 2 s), then closes every connection
+  /// and joins the threads; requests still running are abandoned. Idempotent.
   void stop();
 
  private:

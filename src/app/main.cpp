@@ -201,6 +201,8 @@ void block_signals() {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit makes writes fail (the store reports it, 503) instead of killing the process.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
@@ -217,8 +219,18 @@ int serve(const app::AppConfig& config, const std::string& banner_owner = {}) {
               << config.chains.front().settings.name << "&owner=" << banner_owner << "'\n\n"
               << std::flush;
   wait_for_signal();
-  std::cerr << "shutting down\n";
+  // Graceful: no new connections, requests in flight (backfills they wait on included) get the
+  // grace to finish, then the indexers commit what they scanned and stop, which answers any request
+  // still waiting with 503, and those answers go out before the connections close.
+  std::cerr << "shutting down: " << server.in_flight() << " request(s) in flight, grace "
+            << config.shutdown_grace.count() << " s\n";
+  server.stop_accepting();
+  if (!server.wait_idle(std::chrono::steady_clock::now() + config.shutdown_grace))
+    std::cerr << "shutdown grace over with " << server.in_flight() << " request(s) in flight: they get 503\n";
+  service.stop();
+  (void)server.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(2));
   server.stop();
+  std::cerr << "stopped\n";
   return 0;
 }
 
@@ -391,6 +403,10 @@ int main(int argc, char** argv) {
     if (command == "balances") return one_shot(*config, args, false);
     if (command == "derive") return one_shot(*config, args, true);
     return run_devnet(*config, path);
+  } catch (const ErrorException& e) {
+    // A store unusable as configured (read-only, corrupt, full disk) is a set-up mistake: exit 2.
+    const int code = fail(e.what());
+    return e.error().code == Errc::kInvalidInput ? 2 : code;
   } catch (const std::exception& e) {
     return fail(e.what());
   }

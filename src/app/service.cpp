@@ -8,6 +8,7 @@
 #include "api/http_caching.hpp"
 #include "api/openapi_json.hpp"
 #include "chain/http_client.hpp"
+#include "chain/quorum_client.hpp"
 #include "core/hex.hpp"
 #include "core/json_writer.hpp"
 #include "core/metrics.hpp"
@@ -36,11 +37,11 @@ Service::Service(const AppConfig& config) {
   std::string holder = "local";
   if (config.store.mode == "sqlite") {
     auto opened = store::open_sqlite(config.store.path);
-    if (!opened) throw std::runtime_error(opened.error().message);
+    if (!opened) throw ErrorException(opened.error());
     store_ = std::move(*opened);
   } else if (config.store.mode == "postgres") {
     auto opened = store::open_postgres(config.store.url, config.store.connections);
-    if (!opened) throw std::runtime_error(opened.error().message);
+    if (!opened) throw ErrorException(opened.error());
     store_ = std::move(*opened);
     // Replicas compete for each chain's lease under distinct names. (One SQLite file has one
     // process: a fixed name lets a restart after kill -9 lead at once instead of after the lease.)
@@ -62,7 +63,21 @@ Service::Service(const AppConfig& config) {
     rpc_options.max_lag_blocks = settings.max_lag_blocks;
     rpc_options.max_in_flight = settings.max_in_flight;
     rpc_options.max_rps = settings.max_rps;
-    rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
+    if (settings.quorum) {
+      // One client per URL, each with its own retries, breaker and budget; the quorum compares them.
+      std::vector<std::shared_ptr<chain::RpcClient>> clients;
+      std::vector<std::string> names;
+      for (const auto& url : settings.rpc_urls) {
+        auto one = rpc_options;
+        one.urls = {url};
+        clients.push_back(std::make_shared<chain::HttpRpcClient>(one));
+        names.push_back(chain::redact_url(url));
+      }
+      rt->rpc = std::make_shared<chain::QuorumRpcClient>(settings.name, std::move(clients), std::move(names),
+                                                          settings.quarantine);
+    } else {
+      rt->rpc = std::make_shared<chain::HttpRpcClient>(rpc_options);
+    }
     rt->deriver = std::make_unique<chain::CreditAccountDeriver>(settings.credit_account, *rt->rpc);
     if (store_) {
       auto options = indexer_options;
@@ -89,6 +104,8 @@ Service::Service(const AppConfig& config) {
   api::HandlerOptions handler_options;
   handler_options.deadline = config.request_deadline;
   handler_options.max_streams = config.max_streams;
+  handler_options.new_accounts_per_min = config.new_accounts_per_min;
+  handler_options.max_concurrent_backfills = config.max_concurrent_backfills;
   // Renderings with extras and pinned final answers: a quarter of the answer cache, at most 64 MiB.
   handler_options.answer_cache_bytes = std::min<std::size_t>(64u << 20, (config.cache_mb << 20) / 4);
   balances_ = std::make_unique<api::BalancesHandler>(std::move(backends), handler_options);
@@ -125,10 +142,17 @@ Service::Service(const AppConfig& config) {
 }
 
 Service::~Service() {
+  stop();
   for (auto& [_, rt] : chains_) {
-    rt->source.reset();  // indexers stop before the store closes
+    rt->source.reset();  // indexers go before the store closes
     rt->prices.reset();
   }
+}
+
+void Service::stop() {
+  // Stopped, not destroyed: a request the shutdown grace did not wait for may still hold them.
+  for (auto& [_, rt] : chains_)
+    if (rt->indexer) rt->indexer->stop();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -20,8 +20,9 @@ namespace creditscope::app {
 
 class Service {
  public:
-  /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash, a store
-  /// that cannot be opened). With a store, each chain's indexer starts in the background.
+  /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash); an
+  /// ErrorException for a store that cannot be opened (kInvalidInput: unusable as configured,
+  /// such as a read-only, corrupt or full SQLite file; kUpstream: PostgreSQL unreachable). With a store, each chain's indexer starts in the background.
   explicit Service(const AppConfig& config);
   ~Service();
 
@@ -29,6 +30,11 @@ class Service {
   const api::BalancesHandler& balances() const { return *balances_; }
   /// The credit account of owner on chain; kNotConfigured for an unknown chain.
   Result<Address> derive(const std::string& chain, const Address& owner);
+
+  /// Stops the indexers (each commits what its backfills scanned; requests waiting on them get
+  /// kUpstream "shutting down") and the background threads. Idempotent; the store stays open
+  /// until destruction. REQUIRES: not called concurrently with itself.
+  void stop();
 
   /// Starts the background eth_chainId checks behind /readyz.
   void start_readiness_checks();

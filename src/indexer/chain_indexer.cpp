@@ -291,7 +291,9 @@ BackfillStatus ChainIndexer::status(const Address& account) {
   return out;
 }
 
-Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
+Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) { return snapshot(account, AdmitNewAccount{}); }
+
+Result<AccountAnswer> ChainIndexer::snapshot(const Address& account, const AdmitNewAccount& admit) {
   if (auto warm = peek(account)) return *warm;
   const auto deadline = Clock::now() + options_.request_deadline;
   if (auto r = wait_serving(deadline); !r) return r.error();
@@ -299,13 +301,25 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) {
   if (!stored) return stored.error();
   if (*stored) return **stored;
   if (leader()) {
-    auto future = backfill_future(account);
-    if (future.wait_until(deadline) != std::future_status::ready)
+    auto future = backfill_future(account, admit);
+    if (!future) return future.error();
+    if (future->wait_until(deadline) != std::future_status::ready)
       return make_error(Errc::kBackfilling, "backfill of " + to_checksum(account) + " still running");
-    if (auto result = future.get(); !result) return result.error();
+    if (auto result = future->get(); !result) return result.error();
   } else {
     // The leader backfills: register the account where it looks (pending accounts) and wait for it
-    // to join the follower. The store is read every change_poll, like the change counter.
+    // to join the follower. The store is read every change_poll, like the change counter. Only
+    // an account no replica registered yet is admitted; the token is this request's while it waits.
+    std::shared_ptr<void> admission;
+    if (admit) {
+      auto row = store_.account(account);
+      if (!row) return row.error();
+      if (!*row) {
+        auto admitted = admit();
+        if (!admitted) return admitted.error();
+        admission = std::move(*admitted);
+      }
+    }
     if (auto r = store_.add_account(account, before_start()); !r) return r.error();
     for (;;) {
       auto row = store_.account(account);
@@ -345,9 +359,15 @@ void ChainIndexer::announce_serving() {
   serving_cv_.notify_all();
 }
 
-std::shared_future<Result<void>> ChainIndexer::backfill_future(const Address& account) {
+Result<std::shared_future<Result<void>>> ChainIndexer::backfill_future(const Address& account,
+                                                                      const AdmitNewAccount& admit) {
   std::lock_guard lock(backfill_mutex_);
   if (auto it = backfills_.find(account); it != backfills_.end()) return it->second;
+  if (admit) {  // the admitter's lock is a leaf: called under backfill_mutex_ so admission and queueing are one step
+    auto admitted = admit();
+    if (!admitted) return admitted.error();
+    admissions_[account] = std::move(*admitted);
+  }
   auto promise = std::make_shared<std::promise<Result<void>>>();
   std::shared_future<Result<void>> future = promise->get_future().share();
   backfills_[account] = future;
@@ -399,12 +419,17 @@ void ChainIndexer::backfill_worker() {
 
 void ChainIndexer::settle(const Address& account, Result<void> result) {
   std::shared_ptr<std::promise<Result<void>>> promise;
+  std::shared_ptr<void> admission;  // released when this returns: the backfill no longer runs
   {
     std::lock_guard lock(backfill_mutex_);
     auto it = promises_.find(account);
     if (it == promises_.end()) return;  // settled already
     promise = std::move(it->second);
     promises_.erase(it);
+    if (auto a = admissions_.find(account); a != admissions_.end()) {
+      admission = std::move(a->second);
+      admissions_.erase(a);
+    }
     progress_.erase(account);
     // Done either way: a followed account is read from the store, a failed one is tried afresh.
     backfills_.erase(account);
@@ -499,14 +524,17 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
           std::lock_guard lock(backfill_mutex_);
           for (const auto& a : group) progress_[a].scanned = t;
         }
-        if (t >= head || t - last_commit < options_.backfill_commit_blocks) return {};
+        // Shutting down: what was scanned is committed, so a restart resumes from here.
+        const bool stop_here = stopping_.load();
+        if (!stop_here && (t >= head || t - last_commit < options_.backfill_commit_blocks)) return {};
         std::lock_guard sync(sync_mutex_);
         if (follow_.unwinds() != unwinds) {
           restart = true;  // scanned across an unwind: scan again from what the store holds
           return make_error(Errc::kUpstream, "reorg during backfill");
         }
         last_commit = t;
-        return commit_progress(t, tail);
+        if (auto r = commit_progress(t, tail); !r || !stop_here) return r;
+        return make_error(Errc::kUpstream, "shutting down");
       };
       auto scanned = chain::fetch_transfer_logs(*rpc_, group, cur + 1, head, tuner_, scan);
       if (!scanned) {
@@ -559,7 +587,7 @@ Result<void> ChainIndexer::pick_up_pending() {
       std::lock_guard lock(backfill_mutex_);
       if (recently_failed_.count(p.account)) continue;  // its backfill failed: not again every 200 ms
     }
-    backfill_future(p.account);  // a no-op for one in flight
+    (void)backfill_future(p.account, AdmitNewAccount{});  // a no-op for one in flight
   }
   return {};
 }
