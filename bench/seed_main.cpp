@@ -149,7 +149,9 @@ int main(int argc, char** argv) {
 
   for (const char* mode : {"sqlite", "none"}) {
     std::ofstream cfg(opt["out"] + "/config-" + (std::string(mode) == "none" ? "stateless" : "indexed") + ".toml");
-    cfg << "[server]\nlisten = \"127.0.0.1:0\"\nio_threads = 1\n\n[store]\nmode = \"" << mode << "\"\npath = \""
+    // The benchmark asks for every seeded account from one address: the new-account limits are off.
+    cfg << "[server]\nlisten = \"127.0.0.1:0\"\nio_threads = 1\nnew_accounts_per_min = 0\n"
+        << "max_concurrent_backfills = 1000000\n\n[store]\nmode = \"" << mode << "\"\npath = \""
         << opt["out"] << "/index.db\"\n\n[chains.base]\nchain_id = 31337\nrpc_urls = [\"" << opt["rpc"]
         << "\"]\nmulticall3 = \"" << devnet::kMulticall3Address << "\"\npoll_interval_ms = 500\n\n"
         << "[chains.base.credit_account]\nproxy_factory = \"" << hex::encode(view(params.proxy_factory))

@@ -97,7 +97,11 @@ std::string BalancesHandler::answer_key(const Resolved& r, const BalancesParams&
 }
 
 BalancesHandler::BalancesHandler(std::map<std::string, ChainBackend> chains, HandlerOptions options)
-    : chains_(std::move(chains)), options_(options), answers_(options.answer_cache_bytes), names_([this] {
+    : chains_(std::move(chains)),
+      options_(options),
+      answers_(options.answer_cache_bytes),
+      new_accounts_(options.new_accounts_per_min, options.max_concurrent_backfills),
+      names_([this] {
         std::vector<std::string> names;
         for (const auto& [name, _] : chains_) names.push_back(name);
         return ChainNames(names);
@@ -120,12 +124,22 @@ std::variant<ApiResponse, BalancesHandler::Resolved> BalancesHandler::resolve(co
 }
 
 std::variant<ApiResponse, BalancesHandler::Located> BalancesHandler::locate(const std::string& chain, const Address& owner,
-                                                                            const BlockSpec& block) const {
+                                                                            const BlockSpec& block,
+                                                                            const std::string& client) const {
   auto resolved = resolve(chain, owner);
   if (auto* done = std::get_if<ApiResponse>(&resolved)) return std::move(*done);
   const auto& r = std::get<Resolved>(resolved);
+  // Asked only when this request would start tracking the account; its refusal is the answer.
+  std::optional<ApiResponse> refusal;
+  const AccountSource::AdmitNewAccount admit = [&]() -> Result<std::shared_ptr<void>> {
+    auto admitted = new_accounts_.admit(client);
+    if (auto* token = std::get_if<std::shared_ptr<void>>(&admitted)) return std::move(*token);
+    refusal = std::move(std::get<ApiResponse>(admitted));
+    return make_error(Errc::kUpstream, "new account refused");
+  };
   for (int attempt = 0;; ++attempt) {
-    auto snapshot = r.backend->source->snapshot(r.account);
+    auto snapshot = r.backend->source->snapshot(r.account, admit);
+    if (refusal) return std::move(*refusal);
     if (!snapshot) {
       if (snapshot.error().code != Errc::kBackfilling) return failure(r.chain, snapshot.error());
       return backfilling(r.chain, r.account, r.backend->source->status(r.account));
@@ -313,7 +327,7 @@ Result<std::map<std::string, std::vector<Address>>> BalancesHandler::listed_symb
 }
 
 std::variant<ApiResponse, BalancesHandler::Answer> BalancesHandler::answer(const BalancesParams& params) const {
-  auto located = locate(params.chain, params.owner, params.block);
+  auto located = locate(params.chain, params.owner, params.block, params.client);
   if (auto* done = std::get_if<ApiResponse>(&located)) return std::move(*done);
   const auto& [r, latest, tg] = std::get<Located>(located);
   const AccountAnswer* snapshot = &latest;
@@ -375,6 +389,7 @@ ApiResponse BalancesHandler::handle(const ApiRequest& request) const {
   chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + options_.deadline);
   auto validated = validate_balances_query(request.query, names_);
   if (!validated.params) return varied(unprocessable(std::move(validated.error_body)));
+  validated.params->client = request.limit_key;
   auto a = answer(*validated.params);
   if (auto* done = std::get_if<ApiResponse>(&a)) return varied(std::move(*done));
   return respond(request, std::get<Answer>(a));
@@ -432,6 +447,7 @@ ApiResponse BalancesHandler::all(const ApiRequest& request) const {
   for (const auto& [name, _] : chains_) {
     BalancesParams params = *validated.params;
     params.chain = name;
+    params.client = request.limit_key;
     pending.emplace(name, std::async(std::launch::async, [this, params, deadline] {
                       chain::ScopedDeadline scoped(deadline);
                       return answer(params);

@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "api/admission.hpp"
 #include "api/answer_cache.hpp"
 #include "api/http_types.hpp"
 #include "api/render.hpp"
@@ -39,6 +40,8 @@ struct HandlerOptions {
   std::size_t max_streams = 1000;             // open /balances/stream responses
   std::chrono::seconds stream_ping{15};
   std::size_t answer_cache_bytes = 64u << 20;  // renderings with extras, and pinned final answers
+  double new_accounts_per_min = 0;             // first requests for untracked accounts per client; 0 = off
+  std::size_t max_concurrent_backfills = 1'000'000;  // request-started backfills running at once
 };
 
 class BalancesHandler {
@@ -99,7 +102,9 @@ class BalancesHandler {
   };
   // The chain, the account's latest answer and the block asked about; or the response that ends
   // the request there (422, 503, the backfill status of a cold account).
-  std::variant<ApiResponse, Located> locate(const std::string& chain, const Address& owner, const BlockSpec& block) const;
+  // client: who the new-account limits count against (ApiRequest::limit_key).
+  std::variant<ApiResponse, Located> locate(const std::string& chain, const Address& owner, const BlockSpec& block,
+                                            const std::string& client) const;
   // The block a request asks about: latest, a tag or a number (422 outside what can be answered).
   std::variant<ApiResponse, Target> target(const Resolved& r, const BlockSpec& block, std::uint64_t latest) const;
   // The full balances answer (blocking). Errors are final responses.
@@ -128,6 +133,7 @@ class BalancesHandler {
   const std::map<std::string, ChainBackend> chains_;  // constant after construction
   const HandlerOptions options_;
   mutable AnswerCache answers_;
+  mutable NewAccountGate new_accounts_;
   const ChainNames names_;
 
   mutable std::mutex mutex_;

@@ -18,6 +18,7 @@ struct ApiRequest {
   std::string api_key; // value of x-api-key, empty if absent
   bool has_api_key = false;
   std::string client;  // remote address, for per-client limits when no API keys are configured
+  std::string limit_key;  // who per-client limits count against (Router::limit_key); set by the server
   // The request headers a handler reads (Accept, Accept-Encoding, If-None-Match, Last-Event-ID),
   // names in lower case.
   std::vector<std::pair<std::string, std::string>> headers;

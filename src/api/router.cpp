@@ -21,15 +21,18 @@ std::optional<ApiResponse> Router::precheck(const ApiRequest& request, const Rou
                                                                  : std::nullopt))
     return detail_response(401, "Invalid or missing API key");
   if (route->needs_api_key && limiter_.enabled()) {
-    // Keyed by the key itself only after it was accepted; never logged.
-    const std::string client = keys_.open() ? "ip:" + request.client : "key:" + request.api_key;
-    if (auto wait = limiter_.acquire(client)) {
+    if (auto wait = limiter_.acquire(limit_key(request))) {
       ApiResponse r = detail_response(429, "Too Many Requests");
       r.headers.emplace_back("Retry-After", std::to_string(*wait));
       return r;
     }
   }
   return std::nullopt;
+}
+
+std::string Router::limit_key(const ApiRequest& request) const {
+  // Keyed by the key itself only after it was accepted; never logged.
+  return keys_.open() ? "ip:" + request.client : "key:" + request.api_key;
 }
 
 }  // namespace creditscope::api

@@ -35,6 +35,8 @@ class Router {
   /// A response for requests that never reach a handler: 404, 405, 401, 429. nullopt means the
   /// request may proceed to route->handler.
   std::optional<ApiResponse> precheck(const ApiRequest& request, const Route* route) const;
+  /// Who per-client limits count against: "key:<key>" with API keys on, else "ip:<address>".
+  std::string limit_key(const ApiRequest& request) const;
 
   const ApiKeys& keys() const { return keys_; }
 

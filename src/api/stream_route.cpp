@@ -72,7 +72,8 @@ ApiResponse BalancesHandler::stream(const ApiRequest& request) const {
   chain::ScopedDeadline deadline(std::chrono::steady_clock::now() + options_.deadline);
   auto validated = validate_balances_query(request.query, names_);
   if (!validated.params) return unprocessable(std::move(validated.error_body));
-  const BalancesParams params = *validated.params;
+  BalancesParams params = *validated.params;
+  params.client = request.limit_key;
   // Counted before the first answer, so a flood of opens cannot all pass the check at once.
   if (++*open_streams_ > options_.max_streams) {
     --*open_streams_;

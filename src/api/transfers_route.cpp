@@ -80,7 +80,7 @@ ApiResponse BalancesHandler::transfers(const ApiRequest& request) const {
   auto validated = validate_transfers_query(request.query, names_);
   if (!validated.params) return unprocessable(std::move(validated.error_body));
   const auto& params = *validated.params;
-  auto located = locate(params.chain, params.owner, params.block);
+  auto located = locate(params.chain, params.owner, params.block, request.limit_key);
   if (auto* done = std::get_if<ApiResponse>(&located)) return std::move(*done);
   const auto& [r, latest, target] = std::get<Located>(located);
   const AccountAnswer* snapshot = &latest;

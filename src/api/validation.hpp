@@ -55,6 +55,7 @@ struct BalancesParams {
   bool reconcile = false;
   SpamMode spam = SpamMode::kOff;
   bool native = false;
+  std::string client;  // not a query parameter: who new-account limits count against (ApiRequest::limit_key)
 };
 
 /// Either valid parameters or the 422 body.

@@ -68,6 +68,11 @@ class Parser {
       for (const auto& [name, node] : *chains) {
         cfg.chains.emplace_back();
         if (!parse_chain(std::string(name.str()), *node.as_table(), cfg, cfg.chains.back())) return *error_;
+        const auto& settings = cfg.chains.back().settings;
+        if (settings.quorum && settings.rpc_urls.size() < 2 &&
+            !fail("chains." + settings.name + R"(.verify = "quorum" needs at least 2 rpc_urls (got )" +
+                  std::to_string(settings.rpc_urls.size()) + ")"))
+          return *error_;
       }
     return cfg;
   }

@@ -25,6 +25,7 @@ struct StoreConfig {
   std::string url;                              // PostgreSQL URL (mode "postgres"); holds the password
   std::chrono::seconds leader_lease{10};        // a dead leader's chains are taken over within this
   std::size_t connections = 8;                  // PostgreSQL connections per process
+  std::chrono::hours untrack_after{24 * 30};     // not asked for this long: no longer followed; 0 = never
 };
 
 struct ChainConfig {
@@ -35,8 +36,11 @@ struct ChainConfig {
 
 struct AppConfig {
   api::ServerOptions server;
-  std::size_t cache_mb = 256;
-  std::size_t max_streams = 1000;  // open event streams at once  // the answer cache's budget, shared by all chains
+  std::size_t cache_mb = 256;      // the answer cache's budget, shared by all chains
+  std::size_t max_streams = 1000;  // open event streams at once
+  std::chrono::seconds shutdown_grace{10};  // SIGTERM: requests in flight may finish within this
+  double new_accounts_per_min = 60;         // per API key (per client address when open); 0 = off
+  std::size_t max_concurrent_backfills = 8;  // request-started backfills running at once, all chains
   std::vector<std::string> api_keys_sha256;
   std::chrono::milliseconds request_deadline{25000};  // bounds a request's RPC work, backfill waits included
   double rate_limit_per_s = 0;  // per API key (per client address when open); 0 = off

@@ -79,6 +79,17 @@ const ConfigKey kKeys[] = {
     {"server.max_streams", ValueType::kInteger, "1000",
      "open /v2/credit/balances/stream connections; more are answered 503", false, 0, 1'000'000, "",
      CS_SET(t.app->max_streams = static_cast<std::size_t>(num(v)))},
+    {"server.shutdown_grace_s", ValueType::kInteger, "10",
+     "on SIGTERM: stop accepting, let requests in flight finish for up to this long, end streams, commit, exit 0",
+     false, 0, 3600, "", CS_SET(t.app->shutdown_grace = seconds(num(v)))},
+    {"server.new_accounts_per_min", ValueType::kInteger, "60",
+     "first requests for accounts not tracked yet (each starts a backfill) per API key (per client address when "
+     "open) per minute; over it: 429; 0 = off",
+     false, 0, 1'000'000, "", CS_SET(t.app->new_accounts_per_min = static_cast<double>(num(v)))},
+    {"server.max_concurrent_backfills", ValueType::kInteger, "8",
+     "backfills started by requests and not finished, across chains; a further first request: 503 with Retry-After "
+     "(tracked accounts are not affected)",
+     false, 1, 1'000'000, "", CS_SET(t.app->max_concurrent_backfills = static_cast<std::size_t>(num(v)))},
     // [store]
     {"store.mode", ValueType::kString, R"("sqlite")",
      R"("sqlite": persistent index in one file (default); "postgres": shared by any number of replicas; "none": read the chain on every request)",
@@ -102,6 +113,10 @@ const ConfigKey kKeys[] = {
     {"store.leader_lease_s", ValueType::kInteger, "10",
      "per chain one replica follows the head; another takes over within this after it dies", false, 1, 3600, "",
      CS_SET(t.app->store.leader_lease = seconds(num(v)))},
+    {"store.untrack_after_days", ValueType::kInteger, "30",
+     "an account nobody asked for in this many days is no longer followed (its data stays; a later request resumes "
+     "it); 0 = never",
+     false, 0, 36500, "", CS_SET(t.app->store.untrack_after = std::chrono::hours(24 * num(v)))},
     {"store.connections", ValueType::kInteger, "8", "PostgreSQL connections per process", false, 1, 1000, "",
      CS_SET(t.app->store.connections = static_cast<std::size_t>(num(v)))},
     // [pricing]
@@ -159,6 +174,17 @@ const ConfigKey kKeys[] = {
     {"chains.<chain>.max_rps", ValueType::kInteger, "0",
      "JSON-RPC calls per second per URL (each batch element counts); stays at 98% of it; 0 = unknown: back off on 429",
      false, 0, 1'000'000, "", CS_SET(t.chain->settings.max_rps = static_cast<double>(num(v)))},
+    {"chains.<chain>.verify", ValueType::kString, R"("single")",
+     R"("single": one URL answers each call; "quorum": every log range and every read at a block is asked of two URLs and compared, a third decides a disagreement (needs 2+ rpc_urls))",
+     false, 0, 0, "",
+     [](ConfigTarget& t, const ConfigValue& v) -> std::string {
+       if (str(v) != "single" && str(v) != "quorum") return R"(must be "single" or "quorum")";
+       t.chain->settings.quorum = str(v) == "quorum";
+       return {};
+     }},
+    {"chains.<chain>.quarantine_s", ValueType::kInteger, "300",
+     "with verify = \"quorum\": a URL outvoted on an answer is not asked for this long", false, 1, 86400, "",
+     CS_SET(t.chain->settings.quarantine = seconds(num(v)))},
     {"chains.<chain>.eth_call_gas_cap", ValueType::kInteger, "1000000", "gas for one token call made on its own", false,
      21000, 1'000'000'000, "", CS_SET(t.chain->settings.eth_call_gas_cap = static_cast<std::uint64_t>(num(v)))},
     {"chains.<chain>.max_lag_blocks", ValueType::kInteger, "64",

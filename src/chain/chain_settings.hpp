@@ -28,6 +28,8 @@ struct ChainSettings {
   std::size_t max_in_flight = 4;      // HTTP requests in flight per RPC URL
   std::string native_symbol = "ETH";  // empty: no native coin (Tempo)
   unsigned native_decimals = 18;
+  bool quorum = false;                // verify = "quorum": reads at a block are compared across two URLs
+  std::chrono::seconds quarantine{300};  // a URL outvoted in a quorum read is skipped this long
   double max_rps = 0;                 // JSON-RPC calls per second per RPC URL; 0: unknown (learned from 429s)
 };
 

@@ -3,6 +3,7 @@
 // Where the data comes from (live RPC, a persistent index) is hidden behind AccountSource.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -85,6 +86,16 @@ class AccountSource {
   /// Errc::kUpstream / kTimeout when the chain cannot be read completely: never a partial snapshot.
   /// May block on the network.
   virtual Result<AccountAnswer> snapshot(const Address& credit_account) = 0;
+  /// Admits a request that would start tracking an account (its first, which starts a backfill).
+  /// An error refuses it: nothing is registered and the error is returned. The token it gives is
+  /// kept until that backfill ends, so the admitter can count backfills running.
+  using AdmitNewAccount = std::function<Result<std::shared_ptr<void>>()>;
+  /// snapshot(), asking `admit` (when set) before an unknown account is registered. A source
+  /// that tracks nothing never asks.
+  virtual Result<AccountAnswer> snapshot(const Address& credit_account, const AdmitNewAccount& admit) {
+    (void)admit;
+    return snapshot(credit_account);
+  }
   /// The answer if it is available without any network call, else nullopt. Never blocks.
   virtual std::optional<AccountAnswer> peek(const Address&) { return std::nullopt; }
   /// The block answers are complete through, when the source keeps an index (nullopt: a live

@@ -72,6 +72,9 @@ class ChainIndexer final : public AccountSource {
   /// request_deadline for its backfill (one per account across replicas); past it kBackfilling.
   /// kUpstream when the store cannot be read or the account awaits re-reads after a reorg.
   Result<AccountAnswer> snapshot(const Address& credit_account) override;
+  /// The same; an account the store does not hold yet (and no backfill of it is queued or
+  /// running) is admitted first; a refusal registers nothing.
+  Result<AccountAnswer> snapshot(const Address& credit_account, const AdmitNewAccount& admit) override;
   /// From the cache only, while the change loop reads the store: never touches the store or the
   /// network.
   std::optional<AccountAnswer> peek(const Address& credit_account) override;
@@ -114,7 +117,8 @@ class ChainIndexer final : public AccountSource {
   Result<void> run_backfill(const std::vector<Address>& accounts);
   void settle(const Address& account, Result<void> result);  // REQUIRES: backfill_mutex_ not held
   void publish_backfill_gauges();                              // REQUIRES: backfill_mutex_ held
-  std::shared_future<Result<void>> backfill_future(const Address& account);
+  // The account's backfill, queued now if none is queued or running (after `admit`, when set).
+  Result<std::shared_future<Result<void>>> backfill_future(const Address& account, const AdmitNewAccount& admit);
   void track(const std::vector<Address>& accounts);
 
   const chain::ChainSettings settings_;
@@ -153,6 +157,7 @@ class ChainIndexer final : public AccountSource {
   std::condition_variable backfill_cv_;
   std::map<Address, std::shared_future<Result<void>>> backfills_;                  // in flight; guarded by backfill_mutex_
   std::map<Address, std::shared_ptr<std::promise<Result<void>>>> promises_;        // unsettled; guarded by backfill_mutex_
+  std::map<Address, std::shared_ptr<void>> admissions_;  // admit() tokens, kept until settled; guarded by backfill_mutex_
   std::deque<Address> queue_;                                                      // guarded by backfill_mutex_
   std::map<Address, Progress> progress_;                                           // guarded by backfill_mutex_
   std::map<Address, std::chrono::steady_clock::time_point> recently_failed_;       // retry after; guarded by backfill_mutex_

@@ -578,12 +578,19 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
     if (version > kSchemaVersion)
       return make_error(Errc::kInvalidInput, "store " + path + " has schema " + std::to_string(version) +
                                                  ", newer than this binary's " + std::to_string(kSchemaVersion));
+    if (sqlite3_db_readonly(db, "main") == 1)
+      return make_error(Errc::kInvalidInput, "store " + path + " is read-only (file or folder not writable)");
     for (int v = version; v < kSchemaVersion; ++v) {
       store->exec_checked("BEGIN IMMEDIATE");
       store->exec_checked(kMigrations[v]);
       store->exec_checked(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
       store->exec_checked("COMMIT");
     }
+    // A write at start-up: a full disk or a file that cannot be written shows now, with the path,
+    // instead of as the first commit's failure.
+    store->exec_checked("BEGIN IMMEDIATE");
+    store->exec_checked(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+    store->exec_checked("COMMIT");
   } catch (const std::exception& e) {
     return make_error(Errc::kInvalidInput, "cannot prepare store " + path + ": " + e.what());
   }

@@ -27,6 +27,9 @@ class FaultProxy {
   enum class Fault {
     kNone, k429, k500, k503, kStall, kReset, kTruncate, kTooManyResults, kRangeTooLarge, kLagHead,
     kBehind,  // a backend 3 blocks behind: empty log lists and unknown blocks for the newest blocks
+    kSlow,    // every request answered correctly after slow_ms
+    kLieLogs,     // a lying node: every eth_getLogs answered [] with status 200
+    kLieCalls,    // a lying node: every eth_call result with its last hex digit changed
   };
 
   explicit FaultProxy(const std::string& upstream)
@@ -43,6 +46,7 @@ class FaultProxy {
     counter_ = 0;
   }
   int faults_injected() const { return injected_; }
+  void set_slow_ms(int ms) { slow_ms_ = ms; }
 
  private:
   using tcp = boost::asio::ip::tcp;
@@ -128,6 +132,35 @@ class FaultProxy {
     return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
   }
 
+  // The upstream answer with every eth_getLogs result emptied, or every eth_call result altered.
+  std::string lie(const std::string& request, const std::string& answer, Fault fault) {
+    boost::system::error_code ec;
+    auto req = boost::json::parse(request, ec);
+    auto res = ec ? boost::json::value() : boost::json::parse(answer, ec);
+    if (ec) return answer;
+    auto calls = req.is_array() ? req.as_array() : boost::json::array{req};
+    auto results = res.is_array() ? res.as_array() : boost::json::array{res};
+    bool changed = false;
+    for (auto& r : results) {
+      if (!r.is_object() || !r.as_object().contains("result")) continue;
+      for (const auto& c : calls) {
+        if (!c.is_object() || c.at("id") != r.at("id")) continue;
+        if (fault == Fault::kLieLogs && c.at("method") == "eth_getLogs" && !r.at("result").as_array().empty()) {
+          r.as_object()["result"] = boost::json::array{};
+          changed = true;
+        } else if (fault == Fault::kLieCalls && c.at("method") == "eth_call" && r.at("result").is_string()) {
+          std::string word(r.at("result").as_string());
+          if (word.size() <= 2) continue;
+          word.back() = word.back() == '1' ? '2' : '1';
+          r.as_object()["result"] = word;
+          changed = true;
+        }
+      }
+    }
+    if (changed) ++injected_;
+    return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
+  }
+
   void session(tcp::socket socket) {
     namespace http = boost::beast::http;
     boost::beast::flat_buffer buffer;
@@ -146,9 +179,10 @@ class FaultProxy {
       res.set(http::field::content_type, "application/json");
       std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)
                                 ? refuse_range(req.body()) : std::string{};
-      if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && fault != Fault::kLagHead &&
-          fault != Fault::kBehind)
-        ++injected_;
+      const bool rewrites = fault == Fault::kLagHead || fault == Fault::kBehind || fault == Fault::kLieLogs ||
+                            fault == Fault::kLieCalls || fault == Fault::kSlow;
+      if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && !rewrites) ++injected_;
+      if (hit && fault == Fault::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
       if (!refused.empty()) ++injected_;
       if (hit && fault == Fault::kReset) {
         socket.set_option(boost::asio::socket_base::linger(true, 0));  // RST, not FIN
@@ -177,6 +211,7 @@ class FaultProxy {
         res.body() = !hit                      ? up->body
                      : fault == Fault::kLagHead ? lag_head(req.body(), up->body)
                      : fault == Fault::kBehind  ? behind(req.body(), up->body)
+                     : fault == Fault::kLieLogs || fault == Fault::kLieCalls ? lie(req.body(), up->body, fault)
                                                 : up->body;
       }
       res.keep_alive(req.keep_alive());
@@ -201,6 +236,7 @@ class FaultProxy {
   std::atomic<std::uint64_t> max_span_{5};
   std::atomic<int> counter_{0};
   std::atomic<int> injected_{0};
+  std::atomic<int> slow_ms_{200};
   LoopbackServer server_;  // last: its sessions use the members above
 };
 

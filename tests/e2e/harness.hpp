@@ -59,6 +59,10 @@ class Harness {
     cfg.store.path = db_path;
     cfg.chains[0].indexer.poll_interval = std::chrono::milliseconds(poll_ms);
     cfg.chains[0].indexer.finality_depth = finality_depth;
+    // Tests and benchmarks register thousands of accounts from one address on purpose; the
+    // new-account limits have tests of their own that set them.
+    cfg.new_accounts_per_min = 0;
+    cfg.max_concurrent_backfills = 1'000'000;
     return cfg;
   }
 
@@ -67,10 +71,16 @@ class Harness {
     const auto& c = cfg.chains[0].settings;
     std::ostringstream t;
     t << "[server]\nlisten = \"" << cfg.server.listen << "\"\nworker_threads = " << cfg.server.worker_threads
-      << "\ncache_mb = " << cfg.cache_mb << "\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
+      << "\ncache_mb = " << cfg.cache_mb << "\nshutdown_grace_s = " << cfg.shutdown_grace.count()
+      << "\nnew_accounts_per_min = " << static_cast<long>(cfg.new_accounts_per_min)
+      << "\nmax_concurrent_backfills = " << cfg.max_concurrent_backfills
+      << "\nrequest_deadline_ms = " << cfg.request_deadline.count() << "\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
       << cfg.store.path << "\"\nurl = \"" << cfg.store.url << "\"\nleader_lease_s = " << cfg.store.leader_lease.count()
-      << "\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [\"" << c.rpc_urls[0]
-      << "\"]\nmulticall3 = \"" << (c.multicall3 ? hex::encode(view(*c.multicall3)) : "") << "\"\npoll_interval_ms = "
+      << "\nuntrack_after_days = " << cfg.store.untrack_after.count() / 24
+      << "\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [";
+    for (std::size_t i = 0; i < c.rpc_urls.size(); ++i) t << (i ? ", " : "") << "\"" << c.rpc_urls[i] << "\"";
+    t << "]\nverify = \"" << (c.quorum ? "quorum" : "single") << "\"\nquarantine_s = " << c.quarantine.count()
+      << "\nmulticall3 = \"" << (c.multicall3 ? hex::encode(view(*c.multicall3)) : "") << "\"\npoll_interval_ms = "
       << cfg.chains[0].indexer.poll_interval.count() << "\nfinality_depth = " << cfg.chains[0].indexer.finality_depth
       << "\nbackfill_commit_blocks = " << cfg.chains[0].indexer.backfill_commit_blocks
       << "\nlogs_max_span = " << c.logs_max_span << "\nrpc_max_batch = " << c.rpc_max_batch
