@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench bench-cold bench-scale bench-extras sanitize fuzz readme clean
+.PHONY: all deps build test run bench bench-cold bench-scale bench-extras soak sanitize fuzz readme clean
 
 all: build
 
@@ -62,6 +62,15 @@ bench-scale: build
 bench-extras: build
 	$(BUILD)/bench/creditscope-extras-bench 5
 	python3 bench/section.py extras
+
+# SOAK_MINUTES of transfers, reorgs, 10% RPC faults, kill -9 of the leader every 60 s and a
+# PostgreSQL crash and restart every 60 s, with two replicas checked against the chain all the
+# time. Prints and writes the figures (bench/results/soak.md, the "Soak" section of BENCHMARKS.md);
+# fails on any wrong answer.
+SOAK_MINUTES ?= 10
+soak: build
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BUILD)/bench/creditscope-soak
+	python3 bench/section.py soak
 
 # Unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_TESTS = core_test chain_test store_test indexer_test pricing_test api_test app_test

@@ -7,7 +7,7 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 name = sys.argv[1] if len(sys.argv) > 1 else "cold"
-marker = {"cold": "cold-path", "scale": "scale", "extras": "extras"}[name]
+marker = {"cold": "cold-path", "scale": "scale", "extras": "extras", "soak": "soak"}[name]
 begin, end = f"<!-- {marker}:begin -->\n", f"<!-- {marker}:end -->\n"
 table = (root / f"bench/results/{name}.md").read_text()
 SCALE_INTRO = (
@@ -20,7 +20,15 @@ SCALE_INTRO = (
     "each), a hot account 2,000 times, RSS from /proc. On PostgreSQL a second replica joins and both serve 16 "
     "keep-alive connections each, alone and at once. Bounds (issue 12): RSS at most `cache_mb` + 150 MiB, start to "
     "ready under 2 s, first answer for any account under 50 ms, at most 3 follower calls per block.\n\n")
-if name == "extras":
+if name == "soak":
+    section = (begin + "## Soak: everything failing at once (`make soak`)\n\n"
+               "bench/soak.cpp: anvil with a transfer every 500 ms and a 3-block reorg every 45 s; two `creditscope serve` "
+               "replicas on a throw-away PostgreSQL reading the chain through the fault proxy (10% of requests fail: 500, "
+               "429, reset, truncated, stalled, a different kind each minute); every 60 s a kill -9 of the leader "
+               "(restarted at once) and, 30 s later, a crash and restart of the database. Two checkers ask both replicas "
+               "for six owners without pause and compare every 200 with a stateless server's answer at the same "
+               "X-Block-Number.\n\n" + table + end)
+elif name == "extras":
     section = (begin + "## Extras: ETag, gzip, CSV (`make bench-extras`)\n\n" + table +
                "\nHow to read it: the plain answer of this account is 6.4 MB, so its rate is what moving and parsing "
                "that many bytes over loopback costs with the clients on the same two cores; the gzip answer is the "
