@@ -593,12 +593,15 @@ Result<void> ChainIndexer::pick_up_pending() {
 }
 
 Result<bool> ChainIndexer::follow_once(std::uint64_t epoch) {
+  // The tracked set is read under the sync lock: read before it, a backfill could join an account
+  // (at the follower's head) in between, and this step would cover the next block without it,
+  // losing that block's transfers of the account for good (found by make soak).
+  std::lock_guard sync(sync_mutex_);
   std::shared_ptr<const TrackedSet> tracked;
   {
     std::lock_guard lock(state_mutex_);
     tracked = tracked_;
   }
-  std::lock_guard sync(sync_mutex_);
   auto outcome = follow_.step(epoch, *tracked, known_tokens_);
   if (!outcome) return outcome.error();
   // This process's own answers need not wait for the change loop: forget what changed, then
