@@ -25,7 +25,7 @@ struct StoreConfig {
   std::string url;                              // PostgreSQL URL (mode "postgres"); holds the password
   std::chrono::seconds leader_lease{10};        // a dead leader's chains are taken over within this
   std::size_t connections = 8;                  // PostgreSQL connections per process
-  std::chrono::hours untrack_after{24 * 30};     // not asked for this long: no longer followed; 0 = never
+  std::chrono::seconds untrack_after{30 * 86400};  // not asked for this long: no longer followed; 0 = never
 };
 
 struct ChainConfig {

@@ -116,7 +116,7 @@ const ConfigKey kKeys[] = {
     {"store.untrack_after_days", ValueType::kInteger, "30",
      "an account nobody asked for in this many days is no longer followed (its data stays; a later request resumes "
      "it); 0 = never",
-     false, 0, 36500, "", CS_SET(t.app->store.untrack_after = std::chrono::hours(24 * num(v)))},
+     false, 0, 36500, "", CS_SET(t.app->store.untrack_after = seconds(86400 * num(v)))},
     {"store.connections", ValueType::kInteger, "8", "PostgreSQL connections per process", false, 1, 1000, "",
      CS_SET(t.app->store.connections = static_cast<std::size_t>(num(v)))},
     // [pricing]

@@ -82,6 +82,7 @@ Service::Service(const AppConfig& config) {
     if (store_) {
       auto options = indexer_options;
       options.request_deadline = config.request_deadline;
+      options.untrack_after = config.store.untrack_after;
       options.lease_ttl = config.store.leader_lease;
       options.holder = holder;
       auto indexer = std::make_unique<indexer::ChainIndexer>(settings, options, rt->rpc, *store_, cache_);

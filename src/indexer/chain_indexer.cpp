@@ -19,6 +19,7 @@ constexpr MetricFamily kBackfillsRunningMetric{"creditscope_backfills_running", 
 constexpr MetricFamily kFollowErrorsMetric{"creditscope_follow_errors_total", "Head follower steps that failed (retried on the next poll)"};
 constexpr MetricFamily kLeaderMetric{"creditscope_leader", "1 while this process holds the chain's lease (follows and backfills), else 0"};
 constexpr MetricFamily kTrackedMetric{"creditscope_tracked_accounts", "Accounts the follower keeps up to date"};
+constexpr MetricFamily kUntrackedMetric{"creditscope_untracked_accounts_total", "Accounts no longer followed because nobody asked for them in untrack_after_days"};
 constexpr MetricFamily kStoreReadsMetric{"creditscope_store_account_reads_total", "Answers read from the store (not in the cache)"};
 constexpr std::size_t kPendingPerPoll = 1000;
 constexpr auto kPendingRetry = std::chrono::seconds(5);  // a failed backfill of a pending account waits this long
@@ -153,6 +154,7 @@ void ChainIndexer::change_loop() {
       if (const std::uint64_t epoch = epoch_; epoch && loaded_epoch_ == epoch) {
         if (auto r = pick_up_pending(); !r) std::cerr << settings_.name << ": pending accounts: " << r.error().message << "\n";
       }
+      untrack_idle_accounts();
       // Every pass until someone follows (readiness should not lag), then once a second.
       if (!followed_by_someone_ || Clock::now() - last_lease_check >= std::chrono::seconds(1)) {
         auto holder = store_.lease_holder();
@@ -218,12 +220,64 @@ void ChainIndexer::track(const std::vector<Address>& accounts) {
   tracked_ = std::move(next);
 }
 
+void ChainIndexer::note_requested(const Address& account) {
+  if (options_.untrack_after.count() == 0) return;
+  std::lock_guard lock(requested_mutex_);
+  requested_.insert(account);
+}
+
+void ChainIndexer::untrack_idle_accounts() {
+  if (options_.untrack_after.count() == 0) return;
+  const auto now = Clock::now();
+  const std::int64_t unix_now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (now - last_touch_ >= options_.touch_interval) {
+    std::set<Address> asked;
+    {
+      std::lock_guard lock(requested_mutex_);
+      asked.swap(requested_);
+    }
+    if (!asked.empty()) {
+      if (auto r = store_.touch_accounts({asked.begin(), asked.end()}, unix_now); !r) {
+        std::cerr << settings_.name << ": recording requested accounts: " << r.error().message << "\n";
+        std::lock_guard lock(requested_mutex_);
+        requested_.insert(asked.begin(), asked.end());  // again next pass
+        return;
+      }
+    }
+    last_touch_ = now;
+  }
+  const std::uint64_t epoch = epoch_;
+  if (!epoch || loaded_epoch_ != epoch || now - last_untrack_ < options_.untrack_interval) return;
+  // Under the follower's lock: no step that still counts these accounts commits in between.
+  std::lock_guard sync(sync_mutex_);
+  auto gone = store_.untrack_idle(unix_now - options_.untrack_after.count(), unix_now, epoch);
+  if (!gone) {
+    std::cerr << settings_.name << ": untracking idle accounts: " << gone.error().message << "\n";
+    return;
+  }
+  last_untrack_ = now;
+  if (gone->empty()) return;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto next = std::make_shared<TrackedSet>(*tracked_);
+    for (const auto& a : *gone) next->erase(a);
+    Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(next->size()));
+    tracked_ = std::move(next);
+  }
+  cache_->invalidate(this, *gone);
+  Metrics::global().inc(kUntrackedMetric, {{"chain", settings_.name}}, gone->size());
+  std::cerr << settings_.name << ": " << gone->size() << " account(s) nobody asked for in "
+            << options_.untrack_after.count() << " s are no longer followed (a request resumes them)\n";
+}
+
 std::uint64_t ChainIndexer::before_start() const {
   const std::uint64_t start = start_block_;
   return start ? start - 1 : 0;
 }
 
 std::optional<AccountAnswer> ChainIndexer::peek(const Address& account) {
+  note_requested(account);
   if (!head_known_) return std::nullopt;
   // A cache the change loop could not check against the store lately may be stale: let the
   // request go to the store, which answers or fails (503), rather than serve it.
@@ -295,6 +349,7 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) { return sn
 
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account, const AdmitNewAccount& admit) {
   if (auto warm = peek(account)) return *warm;
+  note_requested(account);
   const auto deadline = Clock::now() + options_.request_deadline;
   if (auto r = wait_serving(deadline); !r) return r.error();
   auto stored = read_account(account);

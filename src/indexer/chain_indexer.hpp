@@ -52,6 +52,12 @@ struct IndexerOptions {
   std::chrono::milliseconds lease_ttl{10000};
   std::string holder = "local";
   std::chrono::milliseconds change_poll{200};
+  // [store] untrack_after_days: a followed account nobody asked for this long stops being followed
+  // (0 = never). Requests are written to the store every touch_interval (by every replica); the
+  // leader looks for idle accounts every untrack_interval.
+  std::chrono::seconds untrack_after{0};
+  std::chrono::milliseconds touch_interval{60000};
+  std::chrono::milliseconds untrack_interval{3600000};
 };
 
 /// REQUIRES: the store and the cache outlive the indexer. Thread-safe.
@@ -120,6 +126,10 @@ class ChainIndexer final : public AccountSource {
   // The account's backfill, queued now if none is queued or running (after `admit`, when set).
   Result<std::shared_future<Result<void>>> backfill_future(const Address& account, const AdmitNewAccount& admit);
   void track(const std::vector<Address>& accounts);
+  void note_requested(const Address& account);
+  // Writes the accounts asked for since the last call to the store and, on the leader, stops
+  // following the idle ones; both on their intervals. The change loop calls it.
+  void untrack_idle_accounts();
 
   const chain::ChainSettings settings_;
   const IndexerOptions options_;
@@ -165,6 +175,10 @@ class ChainIndexer final : public AccountSource {
   std::size_t running_ = 0;                                                        // guarded by backfill_mutex_
   std::chrono::steady_clock::time_point last_arrival_{};                           // guarded by backfill_mutex_
   std::vector<std::thread> workers_;  // started by start(), joined by stop()
+
+  std::mutex requested_mutex_;  // a leaf
+  std::set<Address> requested_;  // asked for since the last touch; guarded by requested_mutex_
+  std::chrono::steady_clock::time_point last_touch_{}, last_untrack_{};  // the change loop's own
 
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;

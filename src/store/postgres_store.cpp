@@ -50,6 +50,10 @@ CREATE TABLE blocks (chain TEXT NOT NULL, block_num BIGINT NOT NULL, hash BYTEA 
 CREATE TABLE leases (chain TEXT NOT NULL PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL,
                      expires_at TIMESTAMPTZ NOT NULL);
 )sql",
+    // 2: when each account was last asked for ([store] untrack_after_days); 0 = not recorded yet.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN last_requested BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -412,8 +416,10 @@ class PostgresStore final : public Store {
                                                                  const std::pair<Address, Address>& after,
                                                                  std::size_t limit) override {
     return tx([&](Txn& t) {
-      auto rows = t.run("SELECT account, token FROM balances WHERE chain = $1 AND (account, token) > ($2, $3) "
-                        "ORDER BY account, token LIMIT $4",
+      // Balances of accounts no longer followed are not refreshed (their data is kept as it was).
+      auto rows = t.run("SELECT b.account, b.token FROM balances b JOIN accounts a ON a.chain = b.chain AND a.account = b.account "
+                        "WHERE b.chain = $1 AND a.followed = 1 AND (b.account, b.token) > ($2, $3) "
+                        "ORDER BY b.account, b.token LIMIT $4",
                         Params().add(chain).add(after.first).add(after.second).add(std::uint64_t{limit}));
       std::vector<std::pair<Address, Address>> out;
       for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->address(i, 0), rows->address(i, 1));
@@ -460,6 +466,31 @@ class PostgresStore final : public Store {
                               "UPDATE accounts SET synced_through = $2 WHERE chain = $1 AND synced_through > $2",
                               "UPDATE meta SET value = $2 WHERE chain = $1 AND key = 'head' AND value > $2"})
         t.run(sql, Params().add(chain).add(fork_block));
+    });
+  }
+
+  Result<void> touch_accounts(const std::string& chain, const std::vector<Address>& accounts, std::int64_t at) override {
+    return tx([&](Txn& t) {
+      for (const auto& a : accounts)
+        t.run("UPDATE accounts SET last_requested = GREATEST(last_requested, $1) WHERE chain = $2 AND account = $3",
+              Params().add(at).add(chain).add(a));
+    });
+  }
+
+  Result<std::vector<Address>> untrack_idle(const std::string& chain, std::int64_t cutoff, std::int64_t now,
+                                            std::optional<std::uint64_t> lease_epoch) override {
+    return tx([&](Txn& t) {
+      check_fence(t, chain, lease_epoch);
+      t.run("UPDATE accounts SET last_requested = $1 WHERE chain = $2 AND last_requested = 0", Params().add(now).add(chain));
+      // One statement that says what it changed: a touch committed meanwhile cannot split the two.
+      const std::uint64_t seq = bump_seq(t, chain);
+      const std::uint64_t head = meta(t, chain, "head").value_or(0);
+      auto rows = t.run("UPDATE accounts SET followed = 0, synced_through = GREATEST(synced_through, $1), changed_seq = $2 "
+                        "WHERE chain = $3 AND followed = 1 AND last_requested < $4 RETURNING account",
+                        Params().add(head).add(seq).add(chain).add(cutoff));
+      std::vector<Address> out;
+      for (int i = 0; i < rows->size(); ++i) out.push_back(rows->address(i, 0));
+      return out;
     });
   }
 

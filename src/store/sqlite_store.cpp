@@ -53,6 +53,10 @@ CREATE INDEX transfers_by_to ON transfers (chain, to_addr, block_num, log_index)
 CREATE TABLE leases (chain TEXT NOT NULL PRIMARY KEY, holder TEXT NOT NULL, epoch INTEGER NOT NULL,
                      expires_ms INTEGER NOT NULL);
 )sql",
+    // 3: when each account was last asked for ([store] untrack_after_days); 0 = not recorded yet.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN last_requested INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -431,9 +435,11 @@ class SqliteStore final : public Store {
                                                                  std::size_t limit) override {
     return guarded([&] {
       std::vector<std::pair<Address, Address>> out;
+      // Balances of accounts no longer followed are not refreshed (their data is kept as it was).
       Statement s(db_,
-                  "SELECT account, token FROM balances WHERE chain = ?1 AND (account > ?2 OR (account = ?2 AND token > ?3)) "
-                  "ORDER BY account, token LIMIT ?4");
+                  "SELECT b.account, b.token FROM balances b JOIN accounts a ON a.chain = b.chain AND a.account = b.account "
+                  "WHERE b.chain = ?1 AND a.followed = 1 AND (b.account > ?2 OR (b.account = ?2 AND b.token > ?3)) "
+                  "ORDER BY b.account, b.token LIMIT ?4");
       s.bind(1, chain).bind(2, view(after.first)).bind(3, view(after.second)).bind(4, std::uint64_t{limit});
       while (s.step()) out.emplace_back(s.address(0), s.address(1));
       return out;
@@ -487,6 +493,40 @@ class SqliteStore final : public Store {
                               "UPDATE meta SET value = ?2 WHERE chain = ?1 AND key = 'head' AND value > ?2"})
         Statement(db_, sql).bind(1, chain).bind(2, fork_block).run();
       exec_checked("COMMIT");
+    });
+  }
+
+  Result<void> touch_accounts(const std::string& chain, const std::vector<Address>& accounts, std::int64_t at) override {
+    return guarded([&] {
+      exec_checked("BEGIN IMMEDIATE");
+      Statement s(db_, "UPDATE accounts SET last_requested = max(last_requested, ?1) WHERE chain = ?2 AND account = ?3");
+      for (const auto& a : accounts) s.bind_i64(1, at).bind(2, chain).bind(3, view(a)).run();
+      exec_checked("COMMIT");
+    });
+  }
+
+  Result<std::vector<Address>> untrack_idle(const std::string& chain, std::int64_t cutoff, std::int64_t now,
+                                            std::optional<std::uint64_t> lease_epoch) override {
+    return guarded([&] {
+      exec_checked("BEGIN IMMEDIATE");
+      check_fence(chain, lease_epoch);
+      Statement(db_, "UPDATE accounts SET last_requested = ?1 WHERE chain = ?2 AND last_requested = 0")
+          .bind_i64(1, now).bind(2, chain).run();
+      std::vector<Address> out;
+      {
+        Statement s(db_, "SELECT account FROM accounts WHERE chain = ?1 AND followed = 1 AND last_requested < ?2");
+        s.bind(1, chain).bind_i64(2, cutoff);
+        while (s.step()) out.push_back(s.address(0));
+      }
+      if (!out.empty()) {
+        const std::uint64_t seq = bump_seq(chain);
+        const std::uint64_t head = meta(chain, "head").value_or(0);
+        Statement s(db_, "UPDATE accounts SET followed = 0, synced_through = max(synced_through, ?1), changed_seq = ?2 "
+                         "WHERE chain = ?3 AND account = ?4");
+        for (const auto& a : out) s.bind(1, head).bind(2, seq).bind(3, chain).bind(4, view(a)).run();
+      }
+      exec_checked("COMMIT");
+      return out;
     });
   }
 

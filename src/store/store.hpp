@@ -140,6 +140,16 @@ class Store {
   virtual Result<void> rollback_above(const std::string& chain, std::uint64_t fork_block,
                                       std::optional<std::uint64_t> lease_epoch) = 0;
 
+  /// Records that the accounts were asked for at unix time `at` (a row keeps the latest).
+  virtual Result<void> touch_accounts(const std::string& chain, const std::vector<Address>& accounts,
+                                      std::int64_t at) = 0;
+  /// Stops following every followed account last asked for before `cutoff` (unix seconds): it
+  /// keeps its data, its cursor becomes the chain head (so a later backfill resumes there), and
+  /// it counts as changed (replicas drop it from their caches). A row never touched counts as
+  /// asked for at `now`. Returns the accounts. One transaction; fenced like commit.
+  virtual Result<std::vector<Address>> untrack_idle(const std::string& chain, std::int64_t cutoff, std::int64_t now,
+                                                    std::optional<std::uint64_t> lease_epoch) = 0;
+
   /// The change counter, read cheaply; and the accounts whose data changed after seq `since`.
   virtual Result<ChangeMark> change_mark(const std::string& chain) = 0;
   virtual Result<std::vector<Address>> changed_accounts(const std::string& chain, std::uint64_t since) = 0;
@@ -189,6 +199,10 @@ class ChainStore {
   auto set_value(const std::string& key, std::uint64_t v) { return store_->set_chain_value(chain_, key, v); }
   auto rollback_above(std::uint64_t fork, std::optional<std::uint64_t> epoch) {
     return store_->rollback_above(chain_, fork, epoch);
+  }
+  auto touch_accounts(const std::vector<Address>& a, std::int64_t at) { return store_->touch_accounts(chain_, a, at); }
+  auto untrack_idle(std::int64_t cutoff, std::int64_t now, std::optional<std::uint64_t> epoch) {
+    return store_->untrack_idle(chain_, cutoff, now, epoch);
   }
   auto change_mark() { return store_->change_mark(chain_); }
   auto changed_accounts(std::uint64_t since) { return store_->changed_accounts(chain_, since); }

@@ -280,6 +280,38 @@ TEST_P(StoreConformance, ChangeMarksNameTheTouchedAccounts) {
   EXPECT_TRUE(store->changed_accounts("base", next.seq)->empty());
 }
 
+TEST_P(StoreConformance, UntrackIdleStopsFollowingAccountsNobodyAskedFor) {
+  const Address asked = addr('1'), idle = addr('2'), never = addr('3'), stranger = addr('9');
+  for (const auto& a : {asked, idle, never}) ASSERT_TRUE(store->add_account("base", a, 0));
+  SyncStep follow;
+  follow.accounts = {asked, idle, never};
+  follow.follow = true;
+  follow.chain_head = 40;
+  follow.transfers = {transfer(30, 0, stranger, idle)};
+  follow.balances = {{idle, addr('7'), 5, 30}, {asked, addr('7'), 6, 30}};
+  ASSERT_TRUE(store->commit("base", follow));
+  ASSERT_TRUE(store->touch_accounts("base", {asked}, 1000));
+  ASSERT_TRUE(store->touch_accounts("base", {idle}, 100));
+  ASSERT_TRUE(store->touch_accounts("base", {asked}, 500));  // an older touch does not move it back
+  const auto mark = *store->change_mark("base");
+  // Cutoff 600: idle (100) goes; asked (1000) stays; never (not recorded) counts as now and stays.
+  auto gone = store->untrack_idle("base", 600, 2000, std::nullopt);
+  ASSERT_TRUE(gone) << gone.error().message;
+  EXPECT_EQ(*gone, std::vector<Address>{idle});
+  auto row = *store->account("base", idle);
+  ASSERT_TRUE(row);
+  EXPECT_FALSE(row->followed);
+  EXPECT_EQ(row->synced_through, 40u) << "the cursor is the head it was followed through";
+  EXPECT_EQ(store->transfers("base", idle, 100, std::nullopt, 10)->size(), 1u) << "its data stays";
+  EXPECT_EQ(*store->changed_accounts("base", mark.seq), std::vector<Address>{idle});
+  EXPECT_EQ(*store->balance_pairs("base", {}, 10), (std::vector<std::pair<Address, Address>>{{asked, addr('7')}}))
+      << "an unfollowed account's balances are not refreshed";
+  EXPECT_TRUE((*store->account("base", never))->followed);
+  // `never` was stamped 2000 by that pass; a later cutoff past it untracks it, asked (1000) goes first.
+  EXPECT_EQ(*store->untrack_idle("base", 1500, 3000, std::nullopt), std::vector<Address>{asked});
+  EXPECT_EQ(*store->untrack_idle("base", 2500, 3000, std::nullopt), std::vector<Address>{never});
+}
+
 TEST_P(StoreConformance, LeaseGoesToOneHolderAndFencesTheOld) {
   auto e1 = store->acquire_lease("base", "p1", 60'000);
   ASSERT_TRUE(e1 && *e1) << (e1 ? "" : e1.error().message);

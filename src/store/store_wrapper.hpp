@@ -48,6 +48,13 @@ class StoreWrapper : public Store {
     return t_.balance_pairs(c, after, n);
   }
   Result<std::uint64_t> balance_count(const std::string& c) override { return t_.balance_count(c); }
+  Result<void> touch_accounts(const std::string& c, const std::vector<Address>& a, std::int64_t at) override {
+    return t_.touch_accounts(c, a, at);
+  }
+  Result<std::vector<Address>> untrack_idle(const std::string& c, std::int64_t cutoff, std::int64_t now,
+                                            std::optional<std::uint64_t> epoch) override {
+    return t_.untrack_idle(c, cutoff, now, epoch);
+  }
   Result<std::vector<std::pair<Address, Address>>> stale_balances(const std::string& c, std::size_t n) override {
     return t_.stale_balances(c, n);
   }

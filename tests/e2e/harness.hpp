@@ -76,7 +76,7 @@ class Harness {
       << "\nmax_concurrent_backfills = " << cfg.max_concurrent_backfills
       << "\nrequest_deadline_ms = " << cfg.request_deadline.count() << "\n\n[store]\nmode = \"" << cfg.store.mode << "\"\npath = \""
       << cfg.store.path << "\"\nurl = \"" << cfg.store.url << "\"\nleader_lease_s = " << cfg.store.leader_lease.count()
-      << "\nuntrack_after_days = " << cfg.store.untrack_after.count() / 24
+      << "\nuntrack_after_days = " << cfg.store.untrack_after.count() / 86400
       << "\n\n[chains.base]\nchain_id = " << c.chain_id << "\nrpc_urls = [";
     for (std::size_t i = 0; i < c.rpc_urls.size(); ++i) t << (i ? ", " : "") << "\"" << c.rpc_urls[i] << "\"";
     t << "]\nverify = \"" << (c.quorum ? "quorum" : "single") << "\"\nquarantine_s = " << c.quarantine.count()

@@ -18,6 +18,7 @@
 #include "account_fixture.hpp"
 #include "fault_proxy.hpp"
 #include "harness.hpp"
+#include "core/metrics.hpp"
 #include "store/store.hpp"
 
 namespace creditscope::e2e {
@@ -336,6 +337,50 @@ TEST_F(ResilienceE2E, ADiskThatFillsWhileServingGives503AndRecovers) {
   ASSERT_EQ(prlimit(server.pid(), RLIMIT_FSIZE, &room, nullptr), 0);
   expect_same_as_chain(settled(ServerAt{port}), "after the disk has room again");
   EXPECT_TRUE(eventually([&] { return get(port, stranger).status == 200; }, Ms(30000)));
+}
+
+}  // namespace
+}  // namespace creditscope::e2e
+
+namespace creditscope::e2e {
+namespace {
+
+// [store] untrack_after_days: an account nobody asks for stops being followed (its data stays);
+// a later request resumes its backfill from where following stopped, not from the start.
+TEST_F(ResilienceE2E, AnAccountNobodyAsksForIsUntrackedAndResumedLater) {
+  auto cfg = h.indexed_config(dir.file("untrack.db"));
+  cfg.store.untrack_after = std::chrono::seconds(2);
+  cfg.chains[0].indexer.touch_interval = Ms(100);
+  cfg.chains[0].indexer.untrack_interval = Ms(300);
+  Server server(cfg);
+  expect_same_as_chain(settled(server), "tracked");
+  must(h.chain().mine(50), "blocks while it is followed");
+  expect_same_as_chain(settled(server), "followed through 50 more blocks");
+  const auto untracked_before = Metrics::global().counter_sum("creditscope_untracked_accounts_total");
+  ASSERT_TRUE(eventually([&] { return Metrics::global().counter_sum("creditscope_untracked_accounts_total") > untracked_before; },
+                         Ms(10000)))
+      << "not untracked 2 s after the last request";
+  const std::uint64_t stopped_at = head();
+  {
+    auto store = must(store::open_sqlite(cfg.store.path), "open the store");
+    auto row = must(store->account("base", account), "read");
+    ASSERT_TRUE(row);
+    EXPECT_FALSE(row->followed);
+    EXPECT_EQ(row->synced_through, stopped_at) << "the cursor is where following stopped";
+    EXPECT_GE(must(store->transfers("base", account, stopped_at, std::nullopt, 100), "transfers").size(), 4u)
+        << "its data was dropped";
+  }
+  // Activity while nobody follows it, then a request: resumed from where it stopped.
+  auto later = must(h.chain().send(funder, tokens[1], devnet::transfer_call(account, 31337)), "transfer while untracked");
+  must(h.chain().mine(5), "more blocks");
+  const auto scanned_before = Metrics::global().counter_sum("creditscope_logs_blocks_scanned_total");
+  auto again = settled(server);
+  // Measured before the comparison below, whose stateless server scans the whole chain.
+  const auto scanned = Metrics::global().counter_sum("creditscope_logs_blocks_scanned_total") - scanned_before;
+  EXPECT_NE(again.body.find(hex::encode(view(later.txn_hash))), std::string::npos);
+  expect_same_as_chain(again, "resumed");
+  EXPECT_LE(scanned, 2 * (head() - stopped_at) + 10) << "the backfill started over instead of resuming";
+  EXPECT_LT(scanned, stopped_at) << "the backfill started over instead of resuming";
 }
 
 }  // namespace
