@@ -369,7 +369,7 @@ Result<AccountAnswer> ChainIndexer::snapshot(const Address& account, const Admit
     if (admit) {
       auto row = store_.account(account);
       if (!row) return row.error();
-      if (!*row) {
+      if (!*row || (*row)->idle) {  // unknown, or untracked for idleness: either starts a backfill
         auto admitted = admit();
         if (!admitted) return admitted.error();
         admission = std::move(*admitted);

@@ -237,7 +237,9 @@ class PostgresStore final : public Store {
 
   Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) override {
     return tx([&](Txn& t) {
-      t.run("INSERT INTO accounts (chain, account, synced_through) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      // An idle account (followed = 2) becomes pending again.
+      t.run("INSERT INTO accounts (chain, account, synced_through) VALUES ($1, $2, $3) ON CONFLICT (chain, account) "
+            "DO UPDATE SET followed = 0 WHERE accounts.followed = 2",
             Params().add(chain).add(account).add(synced_through));
     });
   }
@@ -255,13 +257,16 @@ class PostgresStore final : public Store {
         const std::string through = "$" + std::to_string(p.size());
         std::string values;
         for (const auto& slot : slots) values += (values.empty() ? "($1, " : ", ($1, ") + slot + ", " + through + ")";
-        t.run("INSERT INTO accounts (chain, account, synced_through) VALUES " + values + " ON CONFLICT DO NOTHING", p);
+        t.run("INSERT INTO accounts (chain, account, synced_through) VALUES " + values +
+                  " ON CONFLICT (chain, account) DO UPDATE SET followed = 0 WHERE accounts.followed = 2",
+              p);
       });
       in_chunks(chain, accounts, [&](Params& p, const std::vector<std::string>& slots) {
         auto rows = t.run("SELECT account, synced_through, followed FROM accounts WHERE chain = $1 AND account IN (" +
                               join(slots) + ")",
                           p);
-        for (int i = 0; i < rows->size(); ++i) out.push_back({rows->address(i, 0), rows->u64(i, 1), rows->u64(i, 2) != 0});
+        for (int i = 0; i < rows->size(); ++i)
+          out.push_back({rows->address(i, 0), rows->u64(i, 1), rows->u64(i, 2) == 1, rows->u64(i, 2) == 2});
       });
       return out;
     });
@@ -338,8 +343,10 @@ class PostgresStore final : public Store {
       in_chunks(chain, step.accounts, [&](Params& p, const std::vector<std::string>& slots) {
         p.add(step.synced_through).add(std::uint64_t{step.follow});
         const std::size_t n = p.size();
-        t.run("UPDATE accounts SET synced_through = $" + std::to_string(n - 1) + ", followed = GREATEST(followed, $" +
-                  std::to_string(n) + ") WHERE chain = $1 AND account IN (" + join(slots) + ")",
+        // followed: 1 when this step makes them followed, else pending (an idle one being resumed too).
+        t.run("UPDATE accounts SET synced_through = $" + std::to_string(n - 1) + ", followed = CASE WHEN $" +
+                  std::to_string(n) + " = 1 OR followed = 1 THEN 1 ELSE 0 END WHERE chain = $1 AND account IN (" +
+                  join(slots) + ")",
               p);
       });
       if (step.follow) touched.insert(step.accounts.begin(), step.accounts.end());
@@ -485,7 +492,7 @@ class PostgresStore final : public Store {
       // One statement that says what it changed: a touch committed meanwhile cannot split the two.
       const std::uint64_t seq = bump_seq(t, chain);
       const std::uint64_t head = meta(t, chain, "head").value_or(0);
-      auto rows = t.run("UPDATE accounts SET followed = 0, synced_through = GREATEST(synced_through, $1), changed_seq = $2 "
+      auto rows = t.run("UPDATE accounts SET followed = 2, synced_through = GREATEST(synced_through, $1), changed_seq = $2 "
                         "WHERE chain = $3 AND followed = 1 AND last_requested < $4 RETURNING account",
                         Params().add(head).add(seq).add(chain).add(cutoff));
       std::vector<Address> out;
@@ -609,7 +616,7 @@ class PostgresStore final : public Store {
     auto rows = t.run("SELECT synced_through, followed FROM accounts WHERE chain = $1 AND account = $2",
                       Params().add(chain).add(account));
     if (!rows->size()) return std::nullopt;
-    return StoredAccount{account, rows->u64(0, 0), rows->u64(0, 1) != 0};
+    return StoredAccount{account, rows->u64(0, 0), rows->u64(0, 1) == 1, rows->u64(0, 1) == 2};
   }
   static std::vector<TokenTransfer> read_transfers(Txn& t, const std::string& chain, const Address& account,
                                                    std::uint64_t up_to, std::optional<TransferCursor> after,

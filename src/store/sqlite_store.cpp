@@ -15,6 +15,7 @@
 namespace creditscope::store {
 namespace {
 
+// accounts.followed: 0 pending (registered, backfill to run), 1 followed, 2 idle (untracked).
 // Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 constexpr const char* kMigrations[] = {
     R"sql(
@@ -230,8 +231,12 @@ class SqliteStore final : public Store {
 
   Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) override {
     return guarded([&] {
+      exec_checked("BEGIN IMMEDIATE");
       Statement(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)")
           .bind(1, chain).bind(2, view(account)).bind(3, synced_through).run();
+      Statement(db_, "UPDATE accounts SET followed = 0 WHERE chain = ? AND account = ? AND followed = 2")
+          .bind(1, chain).bind(2, view(account)).run();
+      exec_checked("COMMIT");
     });
   }
 
@@ -241,6 +246,8 @@ class SqliteStore final : public Store {
       exec_checked("BEGIN IMMEDIATE");
       Statement ins(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)");
       for (const auto& a : accounts) ins.bind(1, chain).bind(2, view(a)).bind(3, synced_through).run();
+      Statement wake(db_, "UPDATE accounts SET followed = 0 WHERE chain = ? AND account = ? AND followed = 2");
+      for (const auto& a : accounts) wake.bind(1, chain).bind(2, view(a)).run();
       std::vector<StoredAccount> out;
       for (const auto& a : accounts)
         if (auto row = read_account(chain, a)) out.push_back(*row);
@@ -301,7 +308,7 @@ class SqliteStore final : public Store {
   std::optional<StoredAccount> read_account(const std::string& chain, const Address& account) {
     Statement s(db_, "SELECT synced_through, followed FROM accounts WHERE chain = ? AND account = ?");
     s.bind(1, chain).bind(2, view(account));
-    if (s.step()) return StoredAccount{account, s.u64(0), s.u64(1) != 0};
+    if (s.step()) return StoredAccount{account, s.u64(0), s.u64(1) == 1, s.u64(1) == 2};
     return std::nullopt;
   }
 
@@ -323,7 +330,9 @@ class SqliteStore final : public Store {
         touched.insert(t.from);
         touched.insert(t.to);
       }
-      Statement acc(db_, "UPDATE accounts SET synced_through = ?, followed = max(followed, ?) WHERE chain = ? AND account = ?");
+      // followed: 1 when this step makes them followed, else pending (an idle one being resumed too).
+      Statement acc(db_, "UPDATE accounts SET synced_through = ?, followed = CASE WHEN ?2 = 1 OR followed = 1 THEN 1 ELSE 0 END "
+                         "WHERE chain = ? AND account = ?");
       // (one statement per account: SQLite runs them in-process, no round trips to save)
       for (const auto& a : step.accounts)
         acc.bind(1, step.synced_through).bind(2, std::uint64_t{step.follow}).bind(3, chain).bind(4, view(a)).run();
@@ -521,7 +530,7 @@ class SqliteStore final : public Store {
       if (!out.empty()) {
         const std::uint64_t seq = bump_seq(chain);
         const std::uint64_t head = meta(chain, "head").value_or(0);
-        Statement s(db_, "UPDATE accounts SET followed = 0, synced_through = max(synced_through, ?1), changed_seq = ?2 "
+        Statement s(db_, "UPDATE accounts SET followed = 2, synced_through = max(synced_through, ?1), changed_seq = ?2 "
                          "WHERE chain = ?3 AND account = ?4");
         for (const auto& a : out) s.bind(1, head).bind(2, seq).bind(3, chain).bind(4, view(a)).run();
       }

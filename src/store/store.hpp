@@ -22,6 +22,7 @@ struct StoredAccount {
   Address account;
   std::uint64_t synced_through = 0;  // backfill cursor: every transfer up to this block is stored
   bool followed = false;             // joined the follower: its transfers are stored up to the chain head
+  bool idle = false;                 // was followed, then untracked (untrack_idle); a request resumes it
 };
 
 struct StoredBalance {
@@ -87,7 +88,8 @@ class Store {
   /// (or a fresh devnet). Returns true if data was dropped.
   virtual Result<bool> set_chain_identity(const std::string& chain, std::uint64_t id, std::uint64_t genesis_tag) = 0;
 
-  /// Registers account with synced_through, not followed (no-op if already tracked).
+  /// Registers account with synced_through, not followed (no-op if already tracked; an idle
+  /// account becomes pending again, its cursor kept).
   virtual Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) = 0;
   /// add_account for each, then their rows, in one transaction (a backfill sweep's start).
   virtual Result<std::vector<StoredAccount>> register_accounts(const std::string& chain, const std::vector<Address>& accounts,
@@ -96,7 +98,7 @@ class Store {
   /// Followed accounts in address order, after `after` (exclusive), at most limit.
   virtual Result<std::vector<Address>> followed_accounts(const std::string& chain, const Address& after,
                                                          std::size_t limit) = 0;
-  /// Accounts registered but not followed yet (backfills to run), at most limit.
+  /// Accounts registered but not followed yet (backfills to run; idle ones excluded), at most limit.
   virtual Result<std::vector<StoredAccount>> pending_accounts(const std::string& chain, std::size_t limit) = 0;
   virtual Result<std::uint64_t> account_count(const std::string& chain) = 0;
 

@@ -307,6 +307,23 @@ TEST_P(StoreConformance, UntrackIdleStopsFollowingAccountsNobodyAskedFor) {
   EXPECT_EQ(*store->balance_pairs("base", {}, 10), (std::vector<std::pair<Address, Address>>{{asked, addr('7')}}))
       << "an unfollowed account's balances are not refreshed";
   EXPECT_TRUE((*store->account("base", never))->followed);
+  EXPECT_TRUE(row->idle);
+  EXPECT_TRUE(store->pending_accounts("base", 10)->empty()) << "an idle account is not a backfill to run";
+  // A request registers it again: pending, its cursor kept; a progress commit keeps it pending.
+  ASSERT_TRUE(store->add_account("base", idle, 0));
+  auto woken = *store->account("base", idle);
+  EXPECT_FALSE(woken->idle);
+  EXPECT_EQ(woken->synced_through, 40u);
+  ASSERT_EQ(store->pending_accounts("base", 10)->size(), 1u);
+  SyncStep progress;
+  progress.accounts = {idle};
+  progress.synced_through = 45;
+  ASSERT_TRUE(store->commit("base", progress));
+  EXPECT_FALSE((*store->account("base", idle))->followed);
+  progress.follow = true;
+  ASSERT_TRUE(store->commit("base", progress));
+  EXPECT_TRUE((*store->account("base", idle))->followed);
+  ASSERT_TRUE(store->touch_accounts("base", {idle}, 5000));  // the request that resumed it
   // `never` was stamped 2000 by that pass; a later cutoff past it untracks it, asked (1000) goes first.
   EXPECT_EQ(*store->untrack_idle("base", 1500, 3000, std::nullopt), std::vector<Address>{asked});
   EXPECT_EQ(*store->untrack_idle("base", 2500, 3000, std::nullopt), std::vector<Address>{never});
