@@ -231,8 +231,8 @@ struct HttpServer::Impl {
         request.has_api_key = true;
         request.api_key = std::string(it->value());
       }
-      // Once shutting down, the answer closes the connection so the client goes elsewhere.
       request.limit_key = router.limit_key(request);
+      // Once shutting down, the answer closes the connection so the client goes elsewhere.
       const bool keep_alive = req.keep_alive() && !stopping;
       const bool head = req.method() == http::verb::head;
       const Route* route = router.find(request.path);
