@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run bench bench-cold bench-scale bench-extras soak sanitize fuzz readme clean
+.PHONY: all deps build test run bench bench-cold bench-scale bench-extras bench-flood soak sanitize fuzz readme clean
 
 all: build
 
@@ -62,6 +62,13 @@ bench-scale: build
 bench-extras: build
 	$(BUILD)/bench/creditscope-extras-bench 5
 	python3 bench/section.py extras
+
+# A tracked owner's p50/p99 while one client floods the server with random owners, with the
+# new-account limits at their defaults and off. Writes bench/results/flood.md and the "Flood"
+# section of BENCHMARKS.md. About a minute.
+bench-flood: build
+	$(BUILD)/bench/creditscope-flood-bench 5
+	python3 bench/section.py flood
 
 # SOAK_MINUTES of transfers, reorgs, 10% RPC faults, kill -9 of the leader every 60 s and a
 # PostgreSQL crash and restart every 60 s, with two replicas checked against the chain all the

@@ -7,7 +7,7 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 name = sys.argv[1] if len(sys.argv) > 1 else "cold"
-marker = {"cold": "cold-path", "scale": "scale", "extras": "extras", "soak": "soak"}[name]
+marker = {"cold": "cold-path", "scale": "scale", "extras": "extras", "soak": "soak", "flood": "flood"}[name]
 begin, end = f"<!-- {marker}:begin -->\n", f"<!-- {marker}:end -->\n"
 table = (root / f"bench/results/{name}.md").read_text()
 SCALE_INTRO = (
@@ -20,7 +20,13 @@ SCALE_INTRO = (
     "each), a hot account 2,000 times, RSS from /proc. On PostgreSQL a second replica joins and both serve 16 "
     "keep-alive connections each, alone and at once. Bounds (issue 12): RSS at most `cache_mb` + 150 MiB, start to "
     "ready under 2 s, first answer for any account under 50 ms, at most 3 follower calls per block.\n\n")
-if name == "soak":
+if name == "flood":
+    section = (begin + "## Flood of new owners (`make bench-flood`)\n\n" + table +
+               "\nHow to read it: with the limits, the flood's first 60 owners start backfills (at most 8 at once) "
+               "and the rest are refused in microseconds, so the tracked owner keeps its latency; without them "
+               "every random owner becomes a backfill and a tracked account, competing for the workers, the store "
+               "and the RPC budget.\n" + end)
+elif name == "soak":
     section = (begin + "## Soak: everything failing at once (`make soak`)\n\n"
                "bench/soak.cpp: anvil with a transfer every 500 ms and a 3-block reorg every 45 s; two `creditscope serve` "
                "replicas on a throw-away PostgreSQL reading the chain through the fault proxy (10% of requests fail: 500, "
