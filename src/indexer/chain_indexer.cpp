@@ -555,14 +555,19 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
         p.to = head;
       }
     }
+    // Each commit continues the cursor the previous one left: a store that lost one is not written past.
+    std::uint64_t expected_cursor = (*stored)->synced_through;
     auto commit_progress = [&](std::uint64_t through, std::vector<TokenTransfer>& transfers) -> Result<void> {
       store::SyncStep step;
       step.lease_epoch = epoch;
+      step.expected_synced_through = expected_cursor;
       step.accounts = group;
       step.synced_through = through;
       step.transfers = std::move(transfers);
       transfers.clear();
-      return store_.commit(step);
+      auto r = store_.commit(step);
+      if (r) expected_cursor = through;
+      return r;
     };
     std::vector<TokenTransfer> tail;  // scanned, not yet committed; ascending
     std::uint64_t through = cur, last_commit = cur;
@@ -618,6 +623,7 @@ Result<void> ChainIndexer::run_backfill(const std::vector<Address>& group) {
     store::SyncStep step;
     if (auto r = read_token_state(*rpc_, settings_, known_tokens_, pairs, through, step); !r) return r;
     step.lease_epoch = epoch;
+    step.expected_synced_through = expected_cursor;
     step.accounts = group;
     step.synced_through = through;
     step.follow = true;
@@ -658,7 +664,11 @@ Result<bool> ChainIndexer::follow_once(std::uint64_t epoch) {
     tracked = tracked_;
   }
   auto outcome = follow_.step(epoch, *tracked, known_tokens_);
-  if (!outcome) return outcome.error();
+  if (!outcome) {
+    // The store is not where this process left it (it lost commits): read everything again.
+    if (outcome.error().code == Errc::kFenced) loaded_epoch_ = 0;
+    return outcome.error();
+  }
   // This process's own answers need not wait for the change loop: forget what changed, then
   // publish the head (the same order the change loop keeps).
   if (outcome->unwound) {

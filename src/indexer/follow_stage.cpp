@@ -163,6 +163,7 @@ Result<FollowOutcome> FollowStage::step(std::uint64_t lease_epoch, const Tracked
   store::SyncStep step;
   if (auto r = read_token_state(rpc_, settings_, known_tokens, pairs, target, step); !r) return r.error();
   step.lease_epoch = lease_epoch;
+  step.expected_head = head_;  // this step extends what this process committed: no gap if that was lost
   step.chain_head = target;
   step.transfers = std::move(transfers);
   for (const auto& [num, hdr] : headers)

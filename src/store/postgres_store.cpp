@@ -16,6 +16,7 @@
 #include <regex>
 #include <set>
 
+#include "core/address.hpp"
 #include "store/store.hpp"
 
 namespace creditscope::store {
@@ -315,7 +316,8 @@ class PostgresStore final : public Store {
   Result<void> commit(const std::string& chain, const SyncStep& step) override {
     return tx([&](Txn& t) {
       check_fence(t, chain, step.lease_epoch);
-      const std::uint64_t seq = bump_seq(t, chain);
+      const std::uint64_t seq = bump_seq(t, chain);  // locks the chain: the checks below hold until commit
+      check_continuity(t, chain, step);
       std::set<Address> touched;
       // Many rows per statement: one round trip per kRowsPerInsert transfers.
       constexpr std::size_t kRowsPerInsert = 500;
@@ -604,6 +606,19 @@ class PostgresStore final : public Store {
     set_meta(t, chain, "seq", seq);
     return seq;
   }
+  static void check_continuity(Txn& t, const std::string& chain, const SyncStep& step) {
+    if (step.expected_head && meta(t, chain, "head").value_or(0) != *step.expected_head)
+      throw StoreError(Errc::kFenced, "the stored head of " + chain + " is not " + std::to_string(*step.expected_head) +
+                                          " (commits lost?)");
+    if (!step.expected_synced_through) return;
+    for (const auto& a : step.accounts) {
+      auto row = read_account(t, chain, a);
+      if (!row || row->synced_through != *step.expected_synced_through)
+        throw StoreError(Errc::kFenced, "the stored cursor of " + to_checksum(a) + " is not " +
+                                            std::to_string(*step.expected_synced_through) + " (commits lost?)");
+    }
+  }
+
   static void check_fence(Txn& t, const std::string& chain, std::optional<std::uint64_t> epoch) {
     if (!epoch) return;
     // FOR SHARE: a takeover (FOR UPDATE) waits until this commit is done, and a commit after a

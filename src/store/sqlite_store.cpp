@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/address.hpp"
 #include "store/store.hpp"
 
 namespace creditscope::store {
@@ -187,6 +188,19 @@ class SqliteStore final : public Store {
     return seq;
   }
   // REQUIRES: inside a write transaction.
+  void check_continuity(const std::string& chain, const SyncStep& step) {
+    if (step.expected_head && meta(chain, "head").value_or(0) != *step.expected_head)
+      throw StoreError(Errc::kFenced, "the stored head of " + chain + " is not " + std::to_string(*step.expected_head) +
+                                          " (commits lost?)");
+    if (!step.expected_synced_through) return;
+    for (const auto& a : step.accounts) {
+      auto row = read_account(chain, a);
+      if (!row || row->synced_through != *step.expected_synced_through)
+        throw StoreError(Errc::kFenced, "the stored cursor of " + to_checksum(a) + " is not " +
+                                            std::to_string(*step.expected_synced_through) + " (commits lost?)");
+    }
+  }
+
   void check_fence(const std::string& chain, std::optional<std::uint64_t> epoch) {
     if (!epoch) return;
     Statement s(db_, "SELECT epoch FROM leases WHERE chain = ?");
@@ -316,6 +330,7 @@ class SqliteStore final : public Store {
     return guarded([&] {
       exec_checked("BEGIN IMMEDIATE");
       check_fence(chain, step.lease_epoch);
+      check_continuity(chain, step);
       const std::uint64_t seq = bump_seq(chain);
       std::set<Address> touched;
       Statement ins(db_,

@@ -51,6 +51,12 @@ struct SyncStep {
   /// Fencing: when set, the commit is refused (Errc::kFenced) unless the chain's lease still has
   /// this epoch, so a leader that lost its lease while paused cannot write.
   std::optional<std::uint64_t> lease_epoch;
+  /// Continuity: when set, the commit is refused (Errc::kFenced) unless the stored chain head /
+  /// every account's synced_through is this. A writer that extends what it committed before
+  /// learns that the database lost those commits (a crash with asynchronous commit, a restore, a
+  /// failover to a lagging standby) instead of writing past a gap.
+  std::optional<std::uint64_t> expected_head;
+  std::optional<std::uint64_t> expected_synced_through;
   std::vector<Address> accounts;             // backfill progress: their synced_through becomes `synced_through`
   std::uint64_t synced_through = 0;
   bool follow = false;                       // and they join the follower

@@ -329,6 +329,40 @@ TEST_P(StoreConformance, UntrackIdleStopsFollowingAccountsNobodyAskedFor) {
   EXPECT_EQ(*store->untrack_idle("base", 2500, 3000, std::nullopt), std::vector<Address>{never});
 }
 
+TEST_P(StoreConformance, CommitsThatDoNotContinueTheStoredCursorsAreRefused) {
+  const Address a = addr('1');
+  ASSERT_TRUE(store->add_account("base", a, 10));
+  SyncStep head;
+  head.chain_head = 20;
+  ASSERT_TRUE(store->commit("base", head));
+  // The follower extends head 20: fine; one that believes it committed 25 (lost by the database) is refused.
+  SyncStep next;
+  next.expected_head = 20;
+  next.chain_head = 21;
+  ASSERT_TRUE(store->commit("base", next));
+  SyncStep past_a_gap;
+  past_a_gap.expected_head = 25;
+  past_a_gap.chain_head = 26;
+  past_a_gap.transfers = {transfer(26, 0, addr('9'), a)};
+  auto refused = store->commit("base", past_a_gap);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kFenced);
+  EXPECT_EQ(*store->chain_head("base"), std::optional<std::uint64_t>(21));
+  EXPECT_TRUE(store->transfers("base", a, 100, std::nullopt, 10)->empty()) << "a refused commit wrote something";
+  // The same for a backfill's cursor.
+  SyncStep progress;
+  progress.accounts = {a};
+  progress.expected_synced_through = 10;
+  progress.synced_through = 15;
+  ASSERT_TRUE(store->commit("base", progress));
+  progress.expected_synced_through = 12;
+  progress.synced_through = 18;
+  auto gap = store->commit("base", progress);
+  ASSERT_FALSE(gap);
+  EXPECT_EQ(gap.error().code, Errc::kFenced);
+  EXPECT_EQ((*store->account("base", a))->synced_through, 15u);
+}
+
 TEST_P(StoreConformance, LeaseGoesToOneHolderAndFencesTheOld) {
   auto e1 = store->acquire_lease("base", "p1", 60'000);
   ASSERT_TRUE(e1 && *e1) << (e1 ? "" : e1.error().message);
