@@ -22,10 +22,13 @@ SCALE_INTRO = (
     "ready under 2 s, first answer for any account under 50 ms, at most 3 follower calls per block.\n\n")
 if name == "flood":
     section = (begin + "## Flood of new owners (`make bench-flood`)\n\n" + table +
-               "\nHow to read it: with the limits, the flood's first 60 owners start backfills (at most 8 at once) "
-               "and the rest are refused in microseconds, so the tracked owner keeps its latency; without them "
-               "every random owner becomes a backfill and a tracked account, competing for the workers, the store "
-               "and the RPC budget.\n" + end)
+               "\nHow to read it: what the limits bound is what grows. Without them every random owner becomes a "
+               "backfill and an account followed from then on (the last column, after 5 s: that rate is tens of "
+               "thousands a minute, each one costing follower work, disk and RPC budget for good). With them the "
+               "first 60 a minute are admitted (at most 8 backfills at once) and the rest are answered 429 in "
+               "microseconds; the flooding clients then send far more requests, and on this 2-core machine, where "
+               "they run beside the server, the tracked owner's latency rises with the CPU those refusals take, "
+               "while every one of its answers stays the same body.\n" + end)
 elif name == "soak":
     section = (begin + "## Soak: everything failing at once (`make soak`)\n\n"
                "bench/soak.cpp: anvil with a transfer every 500 ms and a 3-block reorg every 45 s; two `creditscope serve` "
