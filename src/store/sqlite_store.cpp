@@ -243,14 +243,14 @@ class SqliteStore final : public Store {
     return guarded([&] { set_meta(chain, ("value:" + key).c_str(), value); });
   }
 
+  // A new account is pending; an idle one (followed = 2) becomes pending again, its cursor kept.
+  static constexpr const char* kRegisterAccount =
+      "INSERT INTO accounts (chain, account, synced_through) VALUES (?, ?, ?) "
+      "ON CONFLICT (chain, account) DO UPDATE SET followed = 0 WHERE followed = 2";
+
   Result<void> add_account(const std::string& chain, const Address& account, std::uint64_t synced_through) override {
     return guarded([&] {
-      exec_checked("BEGIN IMMEDIATE");
-      Statement(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)")
-          .bind(1, chain).bind(2, view(account)).bind(3, synced_through).run();
-      Statement(db_, "UPDATE accounts SET followed = 0 WHERE chain = ? AND account = ? AND followed = 2")
-          .bind(1, chain).bind(2, view(account)).run();
-      exec_checked("COMMIT");
+      Statement(db_, kRegisterAccount).bind(1, chain).bind(2, view(account)).bind(3, synced_through).run();
     });
   }
 
@@ -258,10 +258,8 @@ class SqliteStore final : public Store {
                                                        std::uint64_t synced_through) override {
     return guarded([&] {
       exec_checked("BEGIN IMMEDIATE");
-      Statement ins(db_, "INSERT OR IGNORE INTO accounts (chain, account, synced_through) VALUES (?, ?, ?)");
+      Statement ins(db_, kRegisterAccount);
       for (const auto& a : accounts) ins.bind(1, chain).bind(2, view(a)).bind(3, synced_through).run();
-      Statement wake(db_, "UPDATE accounts SET followed = 0 WHERE chain = ? AND account = ? AND followed = 2");
-      for (const auto& a : accounts) wake.bind(1, chain).bind(2, view(a)).run();
       std::vector<StoredAccount> out;
       for (const auto& a : accounts)
         if (auto row = read_account(chain, a)) out.push_back(*row);
@@ -536,18 +534,14 @@ class SqliteStore final : public Store {
       check_fence(chain, lease_epoch);
       Statement(db_, "UPDATE accounts SET last_requested = ?1 WHERE chain = ?2 AND last_requested = 0")
           .bind_i64(1, now).bind(2, chain).run();
+      const std::uint64_t seq = bump_seq(chain);
+      const std::uint64_t head = meta(chain, "head").value_or(0);
       std::vector<Address> out;
       {
-        Statement s(db_, "SELECT account FROM accounts WHERE chain = ?1 AND followed = 1 AND last_requested < ?2");
-        s.bind(1, chain).bind_i64(2, cutoff);
-        while (s.step()) out.push_back(s.address(0));
-      }
-      if (!out.empty()) {
-        const std::uint64_t seq = bump_seq(chain);
-        const std::uint64_t head = meta(chain, "head").value_or(0);
         Statement s(db_, "UPDATE accounts SET followed = 2, synced_through = max(synced_through, ?1), changed_seq = ?2 "
-                         "WHERE chain = ?3 AND account = ?4");
-        for (const auto& a : out) s.bind(1, head).bind(2, seq).bind(3, chain).bind(4, view(a)).run();
+                         "WHERE chain = ?3 AND followed = 1 AND last_requested < ?4 RETURNING account");
+        s.bind(1, head).bind(2, seq).bind(3, chain).bind_i64(4, cutoff);
+        while (s.step()) out.push_back(s.address(0));
       }
       exec_checked("COMMIT");
       return out;
