@@ -123,15 +123,30 @@ void QuorumRpcClient::quarantine(std::size_t url, const RpcRequest& request) {
 }
 
 Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vector<RpcRequest>& requests) {
-  auto order = candidates();
-  // The whole batch from the first URL that answers it.
-  std::size_t next = 0, primary = urls_.size();
-  Result<std::vector<Result<json::value>>> first = make_error(Errc::kUpstream, "chain " + chain_ + ": every RPC URL is in quarantine");
-  while (next < order.size()) {
-    primary = order[next++];
-    first = urls_[primary]->batch(requests);
-    if (first) break;
-  }
+  using Answers = Result<std::vector<Result<json::value>>>;
+  const auto order = candidates();
+  std::size_t next = 0;  // the first URL of `order` not asked yet
+  // The calls `which` (nullptr: the whole batch) from the next URL of `order` that answers them;
+  // `used` is that URL. `none` is the error when no URL is left to ask.
+  auto next_answer = [&](const std::vector<std::size_t>* which, std::size_t& used, const std::string& none) {
+    std::vector<RpcRequest> subset;
+    if (which)
+      for (std::size_t i : *which) subset.push_back(requests[i]);
+    Answers out = make_error(Errc::kUpstream, none);
+    while (next < order.size()) {
+      used = order[next++];
+      out = urls_[used]->batch(which ? subset : requests);
+      if (out) break;
+    }
+    return out;
+  };
+  auto no_quorum = [&](const std::string& why) -> Answers {
+    Metrics::global().inc(kNoQuorumMetric, {{"chain", chain_}});
+    return make_error(Errc::kUpstream, "chain " + chain_ + " quorum: " + why);
+  };
+
+  std::size_t primary = urls_.size(), second = urls_.size(), third = urls_.size();
+  Answers first = next_answer(nullptr, primary, "chain " + chain_ + ": every RPC URL is in quarantine");
   if (!first) return first;
   auto& results = *first;
 
@@ -140,25 +155,8 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
     if (results[i] && needs_quorum(requests[i])) checked.push_back(i);
   if (checked.empty()) return first;
 
-  auto ask = [&](std::size_t url, const std::vector<std::size_t>& which) {
-    std::vector<RpcRequest> subset;
-    subset.reserve(which.size());
-    for (std::size_t i : which) subset.push_back(requests[i]);
-    return urls_[url]->batch(subset);
-  };
-  auto no_quorum = [&](const std::string& why) -> Result<std::vector<Result<json::value>>> {
-    Metrics::global().inc(kNoQuorumMetric, {{"chain", chain_}});
-    return make_error(Errc::kUpstream, "chain " + chain_ + " quorum: " + why);
-  };
-
   // The same calls from a second URL.
-  std::size_t second = urls_.size();
-  Result<std::vector<Result<json::value>>> again = make_error(Errc::kUpstream, "no second URL");
-  while (next < order.size()) {
-    second = order[next++];
-    again = ask(second, checked);
-    if (again) break;
-  }
+  Answers again = next_answer(&checked, second, "no second URL");
   if (!again) return no_quorum("no second URL answered (" + again.error().message + ")");
 
   std::vector<std::size_t> disputed;  // indexes into checked
@@ -176,17 +174,13 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
   // A third URL decides each disputed call; the URL it does not side with is quarantined.
   std::vector<std::size_t> which;
   for (std::size_t k : disputed) which.push_back(checked[k]);
-  Result<std::vector<Result<json::value>>> third = make_error(Errc::kUpstream, "no third URL");
-  while (next < order.size()) {
-    third = ask(order[next++], which);
-    if (third) break;
-  }
-  if (!third) return no_quorum(std::to_string(disputed.size()) + " call(s) differ between " + names_[primary] + " and " +
-                               names_[second] + " and no third URL answered");
+  Answers decided = next_answer(&which, third, "no third URL");
+  if (!decided) return no_quorum(std::to_string(disputed.size()) + " call(s) differ between " + names_[primary] + " and " +
+                                 names_[second] + " and no third URL answered");
   bool primary_lost = false, second_lost = false;
   for (std::size_t d = 0; d < disputed.size(); ++d) {
     const std::size_t k = disputed[d], i = checked[k];
-    const auto& decider = (*third)[d];
+    const auto& decider = (*decided)[d];
     if (!decider) return no_quorum(requests[i].method + " differs and the third URL refused it");
     const std::string key = quorum_key(requests[i], *decider);
     if (key == quorum_key(requests[i], *results[i])) {
