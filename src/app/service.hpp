@@ -22,7 +22,8 @@ class Service {
  public:
   /// Throws std::runtime_error on a config that cannot be wired (bad URL, bad key hash); an
   /// ErrorException for a store that cannot be opened (kInvalidInput: unusable as configured,
-  /// such as a read-only, corrupt or full SQLite file; kUpstream: PostgreSQL unreachable). With a store, each chain's indexer starts in the background.
+  /// such as a read-only, corrupt or full SQLite file; kUpstream: PostgreSQL unreachable). With a
+  /// store, each chain's indexer starts in the background.
   explicit Service(const AppConfig& config);
   ~Service();
 

@@ -129,11 +129,10 @@ Result<AccountAnswer> LiveAccountSource::snapshot(const Address& credit_account)
     scans_[credit_account].scanned = through;
     return {};
   };
-  auto scanned = fetch_transfer_logs(*rpc_, {credit_account}, *start, *block_num, tuner_, options);
-  if (!scanned) return scanned.error();
-  auto transfers = Result<std::vector<TokenTransfer>>(std::move(collected));
-  if (auto filled = fill_block_timestamps(*rpc_, *transfers); !filled) return filled.error();
-  auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(*transfers), *block_num);
+  if (auto scanned = fetch_transfer_logs(*rpc_, {credit_account}, *start, *block_num, tuner_, options); !scanned)
+    return scanned.error();
+  if (auto filled = fill_block_timestamps(*rpc_, collected); !filled) return filled.error();
+  auto holdings = build_holdings(*rpc_, settings_, credit_account, std::move(collected), *block_num);
   if (!holdings) return holdings.error();
   snap->holdings = std::move(*holdings);
   return AccountAnswer{snap, *block_num};

@@ -348,8 +348,7 @@ BackfillStatus ChainIndexer::status(const Address& account) {
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account) { return snapshot(account, AdmitNewAccount{}); }
 
 Result<AccountAnswer> ChainIndexer::snapshot(const Address& account, const AdmitNewAccount& admit) {
-  if (auto warm = peek(account)) return *warm;
-  note_requested(account);
+  if (auto warm = peek(account)) return *warm;  // peek() also notes the request (untrack_after)
   const auto deadline = Clock::now() + options_.request_deadline;
   if (auto r = wait_serving(deadline); !r) return r.error();
   auto stored = read_account(account);
