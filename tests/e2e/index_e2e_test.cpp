@@ -22,7 +22,22 @@ using devnet::mint_call;
 using devnet::transfer_call;
 namespace json = boost::json;
 
-class IndexE2E : public FundedAccount {};
+class IndexE2E : public FundedAccount {
+ protected:
+  // An indexer of the test chain on `store` (a wrapper that injects a fault), in this process.
+  std::unique_ptr<indexer::ChainIndexer> indexer_over(store::Store& store, const app::AppConfig& cfg) {
+    chain::RpcOptions rpc_options;
+    rpc_options.urls = {h.rpc_url()};
+    return std::make_unique<indexer::ChainIndexer>(cfg.chains[0].settings, cfg.chains[0].indexer,
+                                                   std::make_shared<chain::HttpRpcClient>(rpc_options), store,
+                                                   std::make_shared<indexer::SnapshotCache>(1 << 20));
+  }
+  // Whether the store holds the account's transfer in this transaction.
+  bool stored(store::Store& store, const Hash32& txn) {
+    auto all = must(store.transfers("base", account, UINT64_MAX, std::nullopt, 1000), "transfers");
+    return std::any_of(all.begin(), all.end(), [&](const TokenTransfer& t) { return t.txn_hash == txn; });
+  }
+};
 
 TEST_F(IndexE2E, ColdWarmAndFreshTransfersMatchTheChain) {
   Server indexed(h.indexed_config(dir.file("index.db"), 100));
@@ -118,11 +133,7 @@ TEST_F(IndexE2E, AFailedLastBackfillCommitIsAnErrorAndTheNextRequestBackfillsAfr
   auto cfg = h.indexed_config(dir.file("index.db"));
   auto real = must(store::open_sqlite(cfg.store.path), "open store");
   FailLastBackfillCommitOnce failing(*real);
-  chain::RpcOptions rpc_options;
-  rpc_options.urls = {h.rpc_url()};
-  auto indexer = std::make_unique<indexer::ChainIndexer>(cfg.chains[0].settings, cfg.chains[0].indexer,
-                                                         std::make_shared<chain::HttpRpcClient>(rpc_options), failing,
-                                                         std::make_shared<indexer::SnapshotCache>(1 << 20));
+  auto indexer = indexer_over(failing, cfg);
   indexer->start();
   // Answers come from the store, after the commit: a failed commit is an error, never an answer
   // the store does not hold.
@@ -162,24 +173,60 @@ TEST_F(IndexE2E, AFollowerCommitTheDatabaseLostIsFollowedAgain) {
   auto cfg = h.indexed_config(dir.file("index.db"), 50);
   auto real = must(store::open_sqlite(cfg.store.path), "open store");
   LoseOneFollowerCommit losing(*real);
-  chain::RpcOptions rpc_options;
-  rpc_options.urls = {h.rpc_url()};
-  auto indexer = std::make_unique<indexer::ChainIndexer>(cfg.chains[0].settings, cfg.chains[0].indexer,
-                                                         std::make_shared<chain::HttpRpcClient>(rpc_options), losing,
-                                                         std::make_shared<indexer::SnapshotCache>(1 << 20));
+  auto indexer = indexer_over(losing, cfg);
   indexer->start();
   ASSERT_TRUE(indexer->snapshot(account));
   losing.armed = true;
   auto lost = must(h.chain().send(funder, tokens[1], transfer_call(account, 1111)), "transfer whose commit is lost");
   ASSERT_TRUE(eventually([&] { return losing.lost.load() == 1; }));
   auto after = must(h.chain().send(funder, tokens[2], transfer_call(account, 2222)), "next transfer");
-  auto stored = [&](const Hash32& txn) {
-    auto all = must(real->transfers("base", account, UINT64_MAX, std::nullopt, 1000), "transfers");
-    return std::any_of(all.begin(), all.end(), [&](const TokenTransfer& t) { return t.txn_hash == txn; });
-  };
-  ASSERT_TRUE(eventually([&] { return stored(after.txn_hash); })) << "the follower stopped";
-  EXPECT_TRUE(eventually([&] { return stored(lost.txn_hash); }, std::chrono::milliseconds(5000)))
+  ASSERT_TRUE(eventually([&] { return stored(*real, after.txn_hash); })) << "the follower stopped";
+  EXPECT_TRUE(eventually([&] { return stored(*real, lost.txn_hash); }, std::chrono::milliseconds(5000)))
       << "the transfer of the lost commit is missing for good";
+  indexer->stop();
+}
+
+// Holds a backfill's joining commit (the one that makes accounts followed) until released, as a
+// slow disk or a busy database does; the backfill holds the sync lock all that time.
+class HoldJoinCommit final : public store::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  std::atomic<bool> entered{false};
+  std::atomic<bool> released{false};
+  Result<void> commit(const std::string& c, const store::SyncStep& step) override {
+    if (step.follow) {
+      entered = true;
+      while (!released) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return StoreWrapper::commit(c, step);
+  }
+};
+
+// Found by make soak: the follower read the tracked set before waiting for the sync lock, so a
+// backfill joining meanwhile (at the follower's head) was left out of the next step, and that
+// block's transfers of the account were missing for good.
+TEST_F(IndexE2E, ATransferInTheBlockAfterABackfillJoinsIsKept) {
+  auto cfg = h.indexed_config(dir.file("index.db"), 20);
+  auto real = must(store::open_sqlite(cfg.store.path), "open store");
+  HoldJoinCommit holding(*real);
+  auto indexer = indexer_over(holding, cfg);
+  indexer->start();
+  std::thread first_request([&] { (void)indexer->snapshot(account); });
+  ASSERT_TRUE(eventually([&] { return holding.entered.load(); })) << "the backfill never joined";
+  // The join covers the blocks up to now; this transfer is in the next one, the follower's.
+  auto next = must(h.chain().send(funder, tokens[1], transfer_call(account, 4242)), "transfer after the join's head");
+  // The fault lasts 25 polls: the follower tries to step over the new block many times meanwhile.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  holding.released = true;
+  first_request.join();
+  EXPECT_TRUE(eventually([&] { return stored(*real, next.txn_hash); }, std::chrono::milliseconds(5000)))
+      << "the transfer in block " << next.block_num << " is missing for good";
+  auto answer = indexer->snapshot(account);
+  ASSERT_TRUE(answer) << answer.error().message;
+  bool answered = false;
+  for (const auto& holding : answer->snapshot->holdings)
+    for (const auto& t : holding.transfers) answered = answered || t.txn_hash == next.txn_hash;
+  EXPECT_TRUE(answered) << "the answer at block " << answer->block_num << " misses the transfer";
   indexer->stop();
 }
 
