@@ -14,6 +14,8 @@
 #include "account_fixture.hpp"
 #include "event_reader.hpp"
 #include "harness.hpp"
+#include "core/metrics.hpp"
+#include "store/store.hpp"
 #include "store/testing/pg_cluster.hpp"
 
 namespace creditscope::e2e {
@@ -366,5 +368,51 @@ TEST_F(ReplicasE2E, ThirtySecondsWithoutTheDatabaseThenARestartLoseNothing) {
   std::cerr << checks << " requests during the outage\n";
 }
 
+
+// [store] untrack_after_days with replicas: requests that reach only the replica that does not lead
+// keep the account followed (every replica records them in the store), and once nobody asks, the
+// leader stops following it; a later request at the other replica resumes it. In-process replicas,
+// so the intervals can be shortened.
+TEST_F(ReplicasE2E, RequestsAtAnyReplicaKeepAnAccountFollowed) {
+  auto cfg = h.indexed_config(dir.file("unused.db"), kPollMs);
+  cfg.store.mode = "postgres";
+  cfg.store.url = url;
+  cfg.store.leader_lease = kLease;
+  cfg.store.untrack_after = std::chrono::seconds(2);
+  cfg.chains[0].indexer.touch_interval = Ms(100);
+  cfg.chains[0].indexer.untrack_interval = Ms(300);
+  auto store = must(store::open_postgres(url, 1), "open the database");
+  auto holder = [&] {
+    auto lease = must(store->lease_holder("base"), "lease");
+    return lease && lease->live ? lease->holder : std::string();
+  };
+  Server leader(cfg);
+  ASSERT_TRUE(eventually([&] { return leader.get("/readyz").status == 200 && !holder().empty(); })) << "no leader";
+  const std::string leading = holder();
+  Server other(cfg);
+  expect_same_as_chain(settled(other), "cold, through the replica that does not lead");
+  auto followed = [&] {
+    auto row = must(store->account("base", account), "read");
+    return row && row->followed;
+  };
+  ASSERT_TRUE(followed());
+  const auto untracked_before = Metrics::global().counter_sum("creditscope_untracked_accounts_total");
+  // Asked for at the other replica only, for more than twice untrack_after.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    EXPECT_EQ(other.get(target).status, 200u);
+    ASSERT_TRUE(followed()) << "untracked although the other replica was asked for it";
+    std::this_thread::sleep_for(Ms(200));
+  }
+  EXPECT_EQ(Metrics::global().counter_sum("creditscope_untracked_accounts_total"), untracked_before);
+  // Nobody asks: untracked by the leader, data kept.
+  ASSERT_TRUE(eventually([&] { return !followed(); })) << "not untracked after nobody asked";
+  auto later = must(h.chain().send(funder, tokens[1], transfer_call(account, 4711)), "transfer while untracked");
+  auto res = settled(other);
+  EXPECT_NE(res.body.find(hex::encode(view(later.txn_hash))), std::string::npos);
+  expect_same_as_chain(res, "resumed through the replica that does not lead");
+  EXPECT_TRUE(followed());
+  EXPECT_EQ(holder(), leading) << "the lease moved: the test did not test what it says";
+}
 }  // namespace
 }  // namespace creditscope::e2e
