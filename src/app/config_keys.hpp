@@ -43,7 +43,7 @@ struct ConfigKey {
   std::string_view chain_defaults;  // per-chain default literals, "ethereum=6000 base=1000"
   /// Writes the value; an error message (without the key) when the value is not acceptable.
   std::string (*set)(ConfigTarget&, const ConfigValue&) = nullptr;
-  std::string_view word;  // integers only: one string also accepted ("factory"), passed as a string
+  std::string_view word{};  // integers only: one string also accepted ("factory"), passed as a string
 
   KeyScope scope() const;
   bool from_env() const { return scope() != KeyScope::kPrice; }  // price lists are file-only

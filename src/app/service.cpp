@@ -192,15 +192,22 @@ void Service::readiness_loop() {
     bool all_ready = true;
     for (auto& [name, rt] : chains_) {
       auto id = rt->rpc->call("eth_chainId", {});
-      auto value = id && id->is_string() ? hex::decode_quantity(id->as_string()) : std::nullopt;
-      bool ok = value && *value == rt->settings.chain_id;
+      bool answered = false;
+      std::uint64_t reported = 0;
+      if (id && id->is_string()) {
+        if (auto value = hex::decode_quantity(id->as_string())) {
+          answered = true;
+          reported = *value;
+        }
+      }
+      const bool ok = answered && reported == rt->settings.chain_id;
       if (!ok && rt->ready)
         std::cerr << "chain " << name << " is no longer ready: "
-                  << (value ? "eth_chainId " + std::to_string(*value) + " != " + std::to_string(rt->settings.chain_id)
-                            : std::string("eth_chainId failed"))
+                  << (answered ? "eth_chainId " + std::to_string(reported) + " != " + std::to_string(rt->settings.chain_id)
+                               : std::string("eth_chainId failed"))
                   << "\n";
-      if (value && !ok)
-        std::cerr << "chain " << name << ": RPC reports chain id " << *value << ", configured "
+      if (answered && !ok)
+        std::cerr << "chain " << name << ": RPC reports chain id " << reported << ", configured "
                   << rt->settings.chain_id << "\n";
       rt->ready = ok;
       all_ready &= ok;

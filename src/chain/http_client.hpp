@@ -44,7 +44,7 @@ struct HttpResponse {
 struct HttpOptions {
   std::chrono::milliseconds timeout{10000};   // whole exchange: connect, write, read
   std::size_t max_body_bytes = 256u << 20;    // a response larger than this is an error
-  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers (they replace defaults)
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra request headers (they replace defaults)
 };
 
 /// POSTs body with Content-Type application/json. Transport errors and timeouts are kUpstream /
