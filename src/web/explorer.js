@@ -136,32 +136,71 @@
     page(cell.querySelector('.pages'), token, Math.max(0, Math.ceil(token.transfers.length / PAGE) - 1));
   }
 
+  // A raw amount as the API's *_formatted fields show it: at most 6 fraction digits, cut, no
+  // trailing zeros, so the chart's labels read like the table's.
+  function units(raw, decimals) {
+    const neg = raw < 0n;
+    let digits = (neg ? -raw : raw).toString();
+    if (decimals > 0) {
+      digits = digits.padStart(decimals + 1, '0');
+      const fraction = digits.slice(digits.length - decimals).slice(0, 6).replace(/0+$/, '');
+      digits = digits.slice(0, digits.length - decimals) + (fraction ? `.${fraction}` : '');
+    }
+    return (neg ? '-' : '') + digits;
+  }
+
+  // The balance after each transfer as a step chart: one step per transfer, in order (many can
+  // share a block time, so x is the transfer's position, not its time). The y axis names the
+  // highest balance and the floor; the x axis the first and last transfer's time; pointing at the
+  // chart reads out the balance there.
   function chart(token) {
-    const scale = 10n ** BigInt(token.token_decimals);
+    const n = token.transfers.length, decimals = token.token_decimals;
+    const scale = 10n ** BigInt(decimals);
+    const toNumber = (v) => Number(v / scale) + Number(v % scale) / Number(scale);
     let running = 0n;
-    // One step per transfer, in order (many can share a block time); the balance after each.
-    const points = token.transfers.map((t, i) => {
+    const steps = token.transfers.map((t) => {
       running += t.direction === 'in' ? BigInt(t.amount) : -BigInt(t.amount);
-      return [i + 1, Number(running / scale) + Number(running % scale) / Number(scale)];
+      return running;
     });
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('class', 'chart');
+    const high = steps.reduce((a, b) => (b > a ? b : a), 0n), low = steps.reduce((a, b) => (b < a ? b : a), 0n);
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', '0 0 1000 100');
     svg.setAttribute('preserveAspectRatio', 'none');
-    if (points.length) {
-      const ys = points.map((p) => p[1]);
-      const x1 = points.length, y0 = Math.min(0, ...ys), y1 = Math.max(...ys);
-      const sx = (x) => (x / x1) * 1000, sy = (y) => (y1 === y0 ? 50 : 95 - ((y - y0) / (y1 - y0)) * 90);
-      let d = `0,${sy(y0)} `, last = y0;
-      for (const [x, y] of points) { d += `${sx(x)},${sy(last)} ${sx(x)},${sy(y)} `; last = y; }  // steps
-      const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+    // The whole area answers the pointer, not only the line.
+    const area = document.createElementNS(ns, 'rect');
+    for (const [k, v] of [['width', 1000], ['height', 100], ['fill', 'transparent']]) area.setAttribute(k, v);
+    svg.append(area);
+    const y0 = toNumber(low), y1 = toNumber(high);
+    const sy = (v) => (y1 === y0 ? 50 : 95 - ((toNumber(v) - y0) / (y1 - y0)) * 90);
+    if (n) {
+      let d = '', last = low;
+      steps.forEach((v, i) => { const x = (i / n) * 1000; d += `${x},${sy(last)} ${x},${sy(v)} `; last = v; });
+      const line = document.createElementNS(ns, 'polyline');
       line.setAttribute('points', `${d}1000,${sy(last)}`);
       svg.append(line);
     }
-    const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-    title.textContent = `${token.token_symbol} balance over time, from its transfers`;
+    const title = document.createElementNS(ns, 'title');
+    title.textContent = `${token.token_symbol} balance after each transfer`;
     svg.append(title);
-    return svg;
+    const time = (t) => t.block_timestamp.replace('T', ' ').replace('Z', '');
+    const readout = el('span', { class: 'readout' });
+    const point = (i) => {
+      const t = token.transfers[i];
+      readout.textContent = `after transfer ${i + 1} of ${n} (${time(t)}, ${t.direction} ${t.amount_formatted}): ` +
+        `${units(steps[i], decimals)} ${token.token_symbol}`;
+    };
+    if (n) {
+      svg.addEventListener('mousemove', (e) => {
+        const box = svg.getBoundingClientRect();
+        point(Math.min(n - 1, Math.max(0, Math.floor(((e.clientX - box.left) / box.width) * n))));
+      });
+      point(n - 1);
+    }
+    const yAxis = el('div', { class: 'y' }, el('span', { class: 'high' }, units(high, decimals)), el('span', { class: 'low' }, units(low, decimals)));
+    const xAxis = el('div', { class: 'x' }, el('span', { class: 'first' }, n ? time(token.transfers[0]) : ''),
+      readout, el('span', { class: 'last' }, n ? time(token.transfers[n - 1]) : ''));
+    return el('div', { class: 'chart' }, yAxis, svg, el('span'), xAxis);
   }
 
   function page(box, token, n) {

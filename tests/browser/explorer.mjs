@@ -1,5 +1,6 @@
 // Drives Debian's chromium through npm playwright-core against running servers: the explorer page
 // at / shows every token's balance and USD value exactly as GET /v2/credit/balances returns them,
+// a token's chart has axes and a readout that agree with the API's transfers and balance,
 // a transfer mined while the page is open shows after a refresh, a bad address shows the 422's
 // message, the URL carries the chain and owner (the back button restores the account), and a
 // cold account on an indexing server shows a progress bar until its answer is there.
@@ -59,6 +60,32 @@ try {
   check(page.url().includes(`chain=base`) && page.url().includes(`owner=${owner}`), `the URL does not name the account: ${page.url()}`);
   await page.locator(`#tokens tbody tr.token[data-token="${token}"]`).click();
   await page.locator('tr.detail table.transfers tbody tr').first().waitFor();
+  // The chart's axes and readout against the API's transfers and balance, summed here.
+  {
+    const t = Object.values((await api(base, query)).body.balances).find((b) => b.token_address === token);
+    const scale = 10n ** BigInt(t.token_decimals);
+    const fmt = (v) => {
+      const frac = (v % scale).toString().padStart(t.token_decimals, '0').slice(0, 6).replace(/0+$/, '');
+      return `${v / scale}${frac ? `.${frac}` : ''}`;
+    };
+    let sum = 0n, high = 0n;
+    for (const x of t.transfers) { sum += x.direction === 'in' ? BigInt(x.amount) : -BigInt(x.amount); if (sum > high) high = sum; }
+    check(sum >= 0n && BigInt(t.balance) === sum, `the transfers sum to ${sum}, the balance is ${t.balance}`);
+    const shown = async (sel) => (await page.locator(`tr.detail .chart ${sel}`).textContent()).trim();
+    check(await shown('.y .high') === fmt(high), `chart top ${await shown('.y .high')}, highest balance ${fmt(high)}`);
+    check(await shown('.y .low') === '0', `chart floor ${await shown('.y .low')}`);
+    const n = t.transfers.length;
+    const last = `after transfer ${n} of ${n}`;
+    check((await shown('.readout')).startsWith(last) && (await shown('.readout')).endsWith(`: ${t.balance_formatted} ${t.token_symbol}`),
+      `readout "${await shown('.readout')}", balance ${t.balance_formatted}`);
+    check(await shown('.x .last') === t.transfers[n - 1].block_timestamp.replace('T', ' ').replace('Z', ''), 'x axis end');
+    const svg = page.locator('tr.detail .chart svg');
+    const box = await svg.boundingBox();
+    await svg.hover({ position: { x: 4, y: box.height / 2 } });  // inside its border
+    check((await shown('.readout')).startsWith(`after transfer 1 of ${n} `), `readout at the left edge: "${await shown('.readout')}"`);
+    await svg.hover({ position: { x: box.width - 4, y: box.height / 2 } });
+    check((await shown('.readout')).startsWith(last), `readout at the right edge: "${await shown('.readout')}"`);
+  }
   if (shots) await page.screenshot({ path: join(shots, 'explorer-account.png') });
 
   // A transfer mined while the page is open shows after a refresh.
