@@ -1,6 +1,7 @@
 #include "chain/credit_account.hpp"
 
 #include "chain/abi.hpp"
+#include "chain/blocks.hpp"
 #include "core/hex.hpp"
 #include "core/keccak.hpp"
 
@@ -63,9 +64,13 @@ Result<Address> CreditAccountDeriver::derive(const Address& owner) {
   {
     static const auto kProxyCreationCode = selector("proxyCreationCode()");
     Bytes data(kProxyCreationCode.begin(), kProxyCreationCode.end());
+    // At a block number, not "latest": with verify = "quorum" only a read at a fixed block is
+    // checked, and this one decides every account address the process derives.
+    auto head = fetch_head(rpc_);
+    if (!head) return make_error(Errc::kUpstream, "cannot read proxyCreationCode(): " + head.error().message);
     auto res = rpc_.call("eth_call", json::array{json::object{{"to", hex::encode(view(params_.proxy_factory))},
                                                               {"data", hex::encode(view(data))}},
-                                                 "latest"});
+                                                 hex::encode_quantity(*head)});
     if (!res) return make_error(Errc::kUpstream, "cannot read proxyCreationCode(): " + res.error().message);
     std::optional<Bytes> raw = res->is_string() ? hex::decode(res->as_string()) : std::nullopt;
     auto code = raw ? abi::decode_dynamic(view(*raw), 0, 0) : std::nullopt;

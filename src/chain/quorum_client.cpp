@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
+#include "chain/contract_calls.hpp"
 #include "core/metrics.hpp"
 
 namespace creditscope::chain {
@@ -47,6 +49,15 @@ std::string quantity(const json::value& v) {
 }
 
 std::string text(const json::value& v) { return v.is_string() ? lower(v.as_string()) : json::serialize(v); }
+
+// What a call's outcome votes for: its result, or for a read a revert (an answer like any other:
+// a node that reverts a balanceOf the others answer would otherwise turn a balance into 0). Other
+// errors (a range to split, a block not there yet) are nothing to vote on: nullopt.
+std::optional<std::string> vote(const RpcRequest& request, const Result<json::value>& outcome) {
+  if (outcome) return quorum_key(request, *outcome);
+  if (request.method != "eth_getLogs" && is_execution_failure(outcome.error().message)) return "<reverted>";
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -150,9 +161,9 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
   if (!first) return first;
   auto& results = *first;
 
-  std::vector<std::size_t> checked;  // calls to compare: they need it and the first URL answered them
+  std::vector<std::size_t> checked;  // calls to compare: they need it and the first URL's outcome is a vote
   for (std::size_t i = 0; i < requests.size(); ++i)
-    if (results[i] && needs_quorum(requests[i])) checked.push_back(i);
+    if (needs_quorum(requests[i]) && vote(requests[i], results[i])) checked.push_back(i);
   if (checked.empty()) return first;
 
   // The same calls from a second URL.
@@ -163,11 +174,12 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
   for (std::size_t k = 0; k < checked.size(); ++k) {
     const std::size_t i = checked[k];
     auto& other = (*again)[k];
-    if (!other) {  // the second URL refused this call: its error stands (e.g. a range to split)
+    const auto other_vote = vote(requests[i], other);
+    if (!other_vote) {  // the second URL refused this call: its error stands (e.g. a range to split)
       results[i] = other.error();
       continue;
     }
-    if (quorum_key(requests[i], *results[i]) != quorum_key(requests[i], *other)) disputed.push_back(k);
+    if (*vote(requests[i], results[i]) != *other_vote) disputed.push_back(k);
   }
   if (disputed.empty()) return first;
 
@@ -180,12 +192,11 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
   bool primary_lost = false, second_lost = false;
   for (std::size_t d = 0; d < disputed.size(); ++d) {
     const std::size_t k = disputed[d], i = checked[k];
-    const auto& decider = (*decided)[d];
-    if (!decider) return no_quorum(requests[i].method + " differs and the third URL refused it");
-    const std::string key = quorum_key(requests[i], *decider);
-    if (key == quorum_key(requests[i], *results[i])) {
+    const auto key = vote(requests[i], (*decided)[d]);
+    if (!key) return no_quorum(requests[i].method + " differs and the third URL refused it");
+    if (*key == *vote(requests[i], results[i])) {
       second_lost = true;
-    } else if (key == quorum_key(requests[i], *(*again)[k])) {
+    } else if (*key == *vote(requests[i], (*again)[k])) {
       primary_lost = true;
       results[i] = std::move((*again)[k]);
     } else {

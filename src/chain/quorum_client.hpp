@@ -31,7 +31,9 @@ std::string quorum_key(const RpcRequest& request, const json::value& result);
 /// the URL outvoted is skipped for `quarantine` and counted in
 /// creditscope_rpc_disagreements_total{chain,url}. With no majority (or no second URL that
 /// answers) the batch fails as a whole (Errc::kUpstream), so nothing unverified is stored.
-/// A JSON-RPC error from either URL is returned as that call's error, not voted on. Thread-safe.
+/// A read that reverts (an execution failure) votes like a result, so a node cannot fake a revert
+/// either; any other JSON-RPC error from either URL is returned as that call's error, not voted
+/// on. Thread-safe.
 class QuorumRpcClient final : public RpcClient {
  public:
   /// urls: at least two; names: for metrics and logs (credentials removed), one per client.

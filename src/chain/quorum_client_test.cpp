@@ -10,7 +10,7 @@ namespace {
 // A node that answers every call from a function of the call, and counts what it was asked.
 class FakeNode final : public RpcClient {
  public:
-  explicit FakeNode(std::function<json::value(const RpcRequest&)> answer) : answer_(std::move(answer)) {}
+  explicit FakeNode(std::function<Result<json::value>(const RpcRequest&)> answer) : answer_(std::move(answer)) {}
   Result<std::vector<Result<json::value>>> batch(const std::vector<RpcRequest>& requests) override {
     calls += requests.size();
     if (down) return make_error(Errc::kUpstream, "connection refused");
@@ -22,7 +22,7 @@ class FakeNode final : public RpcClient {
   bool down = false;
 
  private:
-  std::function<json::value(const RpcRequest&)> answer_;
+  std::function<Result<json::value>(const RpcRequest&)> answer_;
 };
 
 RpcRequest logs_at(const char* from, const char* to) {
@@ -39,6 +39,11 @@ json::value honest(const RpcRequest& r) {
 }
 json::value liar(const RpcRequest& r) {
   if (r.method == "eth_getLogs") return json::array{};
+  return honest(r);
+}
+// Reverts every eth_call, as the HTTP client reports a JSON-RPC error.
+Result<json::value> reverter(const RpcRequest& r) {
+  if (r.method == "eth_call") return make_error(Errc::kUpstream, "3: execution reverted");
   return honest(r);
 }
 
@@ -115,5 +120,38 @@ TEST(QuorumRpcClient, TagReadsGoToOneUrlAndCheckedReadsNeedASecond) {
   EXPECT_TRUE(client.batch({{"eth_blockNumber", {}}}));
 }
 
+
+TEST(QuorumRpcClient, ARevertVotesLikeAResult) {
+  const RpcRequest call{"eth_call", json::array{json::object{{"to", "0x01"}}, "0x10"}};
+  using Urls = std::vector<std::shared_ptr<RpcClient>>;
+  auto names = [](std::size_t n) {
+    const std::vector<std::string> all{"a", "b", "c"};
+    return std::vector<std::string>(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+  };
+  // A node that reverts what two others answer is outvoted, wherever it stands.
+  for (std::size_t position = 0; position < 3; ++position) {
+    Urls urls{std::make_shared<FakeNode>(honest), std::make_shared<FakeNode>(honest)};
+    urls.insert(urls.begin() + static_cast<std::ptrdiff_t>(position), std::make_shared<FakeNode>(reverter));
+    QuorumRpcClient client("test", urls, names(3), std::chrono::seconds(300));
+    auto r = client.batch({call});
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE((*r)[0]) << "position " << position << ": " << (*r)[0].error().message;
+    EXPECT_EQ(*(*r)[0], honest(call)) << "position " << position;
+  }
+  // Two that revert outvote one that answers: the revert stands, as the call's own outcome.
+  {
+    QuorumRpcClient client("test", Urls{std::make_shared<FakeNode>(honest), std::make_shared<FakeNode>(reverter),
+                                        std::make_shared<FakeNode>(reverter)},
+                           names(3), std::chrono::seconds(300));
+    auto r = client.batch({call});
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_FALSE((*r)[0]);
+    EXPECT_NE((*r)[0].error().message.find("reverted"), std::string::npos);
+  }
+  // Two URLs, one reverting: no majority, so no answer at all.
+  QuorumRpcClient two("test", Urls{std::make_shared<FakeNode>(reverter), std::make_shared<FakeNode>(honest)}, names(2),
+                      std::chrono::seconds(300));
+  EXPECT_FALSE(two.batch({call}));
+}
 }  // namespace
 }  // namespace creditscope::chain

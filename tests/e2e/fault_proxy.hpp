@@ -29,7 +29,8 @@ class FaultProxy {
     kBehind,  // a backend 3 blocks behind: empty log lists and unknown blocks for the newest blocks
     kSlow,    // every request answered correctly after slow_ms
     kLieLogs,     // a lying node: every eth_getLogs answered [] with status 200
-    kLieCalls,    // a lying node: every eth_call result with its last hex digit changed
+    kLieCalls,    // a lying node: every eth_call result with its last nonzero hex digit changed
+    kRevertCalls,  // a lying node: every eth_call answered "execution reverted" instead of its result
   };
 
   explicit FaultProxy(const std::string& upstream)
@@ -132,7 +133,8 @@ class FaultProxy {
     return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
   }
 
-  // The upstream answer with every eth_getLogs result emptied, or every eth_call result altered.
+  // The upstream answer with every eth_getLogs result emptied, or every eth_call result altered or
+  // turned into a revert.
   std::string lie(const std::string& request, const std::string& answer, Fault fault) {
     boost::system::error_code ec;
     auto req = boost::json::parse(request, ec);
@@ -151,8 +153,14 @@ class FaultProxy {
         } else if (fault == Fault::kLieCalls && c.at("method") == "eth_call" && r.at("result").is_string()) {
           std::string word(r.at("result").as_string());
           if (word.size() <= 2) continue;
-          word.back() = word.back() == '1' ? '2' : '1';
+          // The last digit that is not padding: a balance word's, or a byte of returned code.
+          const auto at = word.find_last_not_of('0') > 1 ? word.find_last_not_of('0') : word.size() - 1;
+          word[at] = word[at] == '1' ? '2' : '1';
           r.as_object()["result"] = word;
+          changed = true;
+        } else if (fault == Fault::kRevertCalls && c.at("method") == "eth_call") {
+          r.as_object().erase("result");
+          r.as_object()["error"] = boost::json::object{{"code", 3}, {"message", "execution reverted"}};
           changed = true;
         }
       }
@@ -180,7 +188,7 @@ class FaultProxy {
       std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)
                                 ? refuse_range(req.body()) : std::string{};
       const bool rewrites = fault == Fault::kLagHead || fault == Fault::kBehind || fault == Fault::kLieLogs ||
-                            fault == Fault::kLieCalls || fault == Fault::kSlow;
+                            fault == Fault::kLieCalls || fault == Fault::kRevertCalls || fault == Fault::kSlow;
       if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && !rewrites) ++injected_;
       if (hit && fault == Fault::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
       if (!refused.empty()) ++injected_;
@@ -211,7 +219,8 @@ class FaultProxy {
         res.body() = !hit                      ? up->body
                      : fault == Fault::kLagHead ? lag_head(req.body(), up->body)
                      : fault == Fault::kBehind  ? behind(req.body(), up->body)
-                     : fault == Fault::kLieLogs || fault == Fault::kLieCalls ? lie(req.body(), up->body, fault)
+                     : fault == Fault::kLieLogs || fault == Fault::kLieCalls || fault == Fault::kRevertCalls
+                           ? lie(req.body(), up->body, fault)
                                                 : up->body;
       }
       res.keep_alive(req.keep_alive());

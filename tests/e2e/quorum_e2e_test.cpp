@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "account_fixture.hpp"
+#include "core/metrics.hpp"
 #include "fault_proxy.hpp"
 #include "harness.hpp"
 
@@ -41,11 +42,28 @@ TEST_F(QuorumE2E, AThirdUrlOutvotesANodeThatHidesLogs) {
   expect_same_as_chain(settled(server), "after a new transfer");
 }
 
+// First, the liar also answers the reads asked of one URL only: the factory's proxyCreationCode,
+// which every account address is derived from, must be checked too.
 TEST_F(QuorumE2E, AThirdUrlOutvotesANodeThatAltersBalances) {
+  for (std::size_t position : {0u, 1u}) {
+    FaultProxy liar(h.rpc_url());
+    liar.set(Fault::kLieCalls);
+    std::vector<std::string> urls{h.rpc_url(), h.rpc_url()};
+    urls.insert(urls.begin() + static_cast<std::ptrdiff_t>(position), liar.url());
+    Server server(quorum_config("calls" + std::to_string(position), urls));
+    expect_same_as_chain(settled(server), "cold, with a node that alters eth_call results at " + std::to_string(position));
+    EXPECT_GT(liar.faults_injected(), 0) << "the lying node was never asked";
+    EXPECT_GE(disagreements(server, liar.url()), 1);
+  }
+}
+
+// A revert is an answer too: a node that reverts every eth_call (so balances would read 0 and
+// symbols UNKNOWN) is outvoted like one that alters the words.
+TEST_F(QuorumE2E, AThirdUrlOutvotesANodeThatFakesReverts) {
   FaultProxy liar(h.rpc_url());
-  liar.set(Fault::kLieCalls);
-  Server server(quorum_config("calls", {h.rpc_url(), liar.url(), h.rpc_url()}));
-  expect_same_as_chain(settled(server), "cold, with a node that alters eth_call results");
+  liar.set(Fault::kRevertCalls);
+  Server server(quorum_config("reverts", {liar.url(), h.rpc_url(), h.rpc_url()}));
+  expect_same_as_chain(settled(server), "cold, with a node that reverts every eth_call");
   EXPECT_GT(liar.faults_injected(), 0) << "the lying node was never asked";
   EXPECT_GE(disagreements(server, liar.url()), 1);
 }
@@ -85,5 +103,38 @@ TEST_F(QuorumE2E, WithoutQuorumALyingNodeHidesTransfers) {
   EXPECT_EQ(r.body.find("transaction_hash"), std::string::npos) << "a transfer got through the lying node";
 }
 
+
+// The cost, as the README states it: a cold account's log ranges and reads at a block are paid at
+// two URLs (exactly twice what one URL costs), and warm answers, served from the index, cost
+// no call at either.
+TEST_F(QuorumE2E, ChecksCostOneSecondCallEachAndWarmAnswersNone) {
+  auto checked_calls = [] {
+    auto& m = Metrics::global();
+    return m.counter_sum("creditscope_rpc_calls_total", {{"method", "eth_getLogs"}}) +
+           m.counter_sum("creditscope_rpc_calls_total", {{"method", "eth_call"}});
+  };
+  struct Cost { double cold, warm; };
+  auto measure = [&](app::AppConfig cfg) {
+    cfg.chains[0].indexer.balance_refresh = std::chrono::seconds(0);  // no background reads
+    Server server(cfg);
+    const auto before = checked_calls();
+    auto answer = settled(server);
+    Cost cost{static_cast<double>(checked_calls() - before), 0};
+    const auto warm_before = checked_calls();
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(server.get(target).body, answer.body);
+    cost.warm = static_cast<double>(checked_calls() - warm_before);
+    expect_same_as_chain(answer, "measured");  // after the counts: the stateless server reads too
+    return cost;
+  };
+  auto single_cfg = h.indexed_config(dir.file("cost-single.db"));
+  const Cost single = measure(single_cfg);
+  const Cost quorum = measure(quorum_config("cost-quorum", {h.rpc_url(), h.rpc_url()}));
+  std::cerr << "cold account: eth_getLogs + eth_call " << single.cold << " (single), " << quorum.cold
+            << " (quorum); 20 warm answers: " << single.warm << " / " << quorum.warm << "\n";
+  EXPECT_GT(single.cold, 0);
+  EXPECT_EQ(quorum.cold, 2 * single.cold);
+  EXPECT_EQ(single.warm, 0);
+  EXPECT_EQ(quorum.warm, 0);
+}
 }  // namespace
 }  // namespace creditscope::e2e
