@@ -37,15 +37,15 @@ class FundedAccount : public ::testing::Test {
 
   std::uint64_t head() { return must(h.chain().block_number(), "head"); }
 
-  // The indexed answer once it describes the chain's current head, or the last one seen.
+  // The indexed answer once it describes the chain's current head, or the last one seen after `limit`.
   template <class S>
-  chain::HttpResponse settled(const S& server) {
+  chain::HttpResponse settled(const S& server, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
     chain::HttpResponse res;
     const std::string want = std::to_string(head());
     eventually([&] {
       res = server.get(target);
       return res.status == 200 && res.header("x-block-number") == want;
-    });
+    }, limit);
     return res;
   }
 
