@@ -120,7 +120,6 @@ TEST(QuorumRpcClient, TagReadsGoToOneUrlAndCheckedReadsNeedASecond) {
   EXPECT_TRUE(client.batch({{"eth_blockNumber", {}}}));
 }
 
-
 TEST(QuorumRpcClient, ARevertVotesLikeAResult) {
   const RpcRequest call{"eth_call", json::array{json::object{{"to", "0x01"}}, "0x10"}};
   using Urls = std::vector<std::shared_ptr<RpcClient>>;
@@ -153,5 +152,6 @@ TEST(QuorumRpcClient, ARevertVotesLikeAResult) {
                       std::chrono::seconds(300));
   EXPECT_FALSE(two.batch({call}));
 }
+
 }  // namespace
 }  // namespace creditscope::chain

@@ -42,8 +42,8 @@ TEST_F(QuorumE2E, AThirdUrlOutvotesANodeThatHidesLogs) {
   expect_same_as_chain(settled(server), "after a new transfer");
 }
 
-// First, the liar also answers the reads asked of one URL only: the factory's proxyCreationCode,
-// which every account address is derived from, must be checked too.
+// A liar placed first also answers the reads asked of one URL only, so the factory's
+// proxyCreationCode (every account address is derived from it) must be checked too.
 TEST_F(QuorumE2E, AThirdUrlOutvotesANodeThatAltersBalances) {
   for (std::size_t position : {0u, 1u}) {
     FaultProxy liar(h.rpc_url());
@@ -103,7 +103,6 @@ TEST_F(QuorumE2E, WithoutQuorumALyingNodeHidesTransfers) {
   EXPECT_EQ(r.body.find("transaction_hash"), std::string::npos) << "a transfer got through the lying node";
 }
 
-
 // The cost, as the README states it: a cold account's log ranges and reads at a block are paid at
 // two URLs (exactly twice what one URL costs), and warm answers, served from the index, cost
 // no call at either.
@@ -113,16 +112,16 @@ TEST_F(QuorumE2E, ChecksCostOneSecondCallEachAndWarmAnswersNone) {
     return m.counter_sum("creditscope_rpc_calls_total", {{"method", "eth_getLogs"}}) +
            m.counter_sum("creditscope_rpc_calls_total", {{"method", "eth_call"}});
   };
-  struct Cost { double cold, warm; };
+  struct Cost { std::uint64_t cold, warm; };
   auto measure = [&](app::AppConfig cfg) {
     cfg.chains[0].indexer.balance_refresh = std::chrono::seconds(0);  // no background reads
     Server server(cfg);
     const auto before = checked_calls();
     auto answer = settled(server);
-    Cost cost{static_cast<double>(checked_calls() - before), 0};
+    Cost cost{checked_calls() - before, 0};
     const auto warm_before = checked_calls();
     for (int i = 0; i < 20; ++i) EXPECT_EQ(server.get(target).body, answer.body);
-    cost.warm = static_cast<double>(checked_calls() - warm_before);
+    cost.warm = checked_calls() - warm_before;
     expect_same_as_chain(answer, "measured");  // after the counts: the stateless server reads too
     return cost;
   };
@@ -131,10 +130,11 @@ TEST_F(QuorumE2E, ChecksCostOneSecondCallEachAndWarmAnswersNone) {
   const Cost quorum = measure(quorum_config("cost-quorum", {h.rpc_url(), h.rpc_url()}));
   std::cerr << "cold account: eth_getLogs + eth_call " << single.cold << " (single), " << quorum.cold
             << " (quorum); 20 warm answers: " << single.warm << " / " << quorum.warm << "\n";
-  EXPECT_GT(single.cold, 0);
+  EXPECT_GT(single.cold, 0u);
   EXPECT_EQ(quorum.cold, 2 * single.cold);
-  EXPECT_EQ(single.warm, 0);
-  EXPECT_EQ(quorum.warm, 0);
+  EXPECT_EQ(single.warm, 0u);
+  EXPECT_EQ(quorum.warm, 0u);
 }
+
 }  // namespace
 }  // namespace creditscope::e2e
