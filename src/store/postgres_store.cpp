@@ -707,6 +707,21 @@ std::string redact_url(const std::string& url) {
   return std::regex_replace(out, in_keywords, "$1***");
 }
 
+namespace {
+// Connects with bounds that the URL may override (its parameters come later, so they win):
+// connect_timeout, because a host that drops packets would hold this call and every later
+// PQreset for the kernel's SYN retries (about 2 minutes); TCP keepalives and tcp_user_timeout,
+// so a query on a connection to a host that vanished fails in seconds instead of after the TCP
+// retransmission timeout (about 15 minutes). Either wait would hold a pooled connection and the
+// requests queued behind it far beyond their deadlines.
+PGconn* connect_bounded(const std::string& url) {
+  static const char* const keys[] = {"connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+                                     "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* const values[] = {"5", "1", "10", "5", "3", "10000", url.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+}
+}  // namespace
+
 Result<std::unique_ptr<Store>> open_postgres(const std::string& url, std::size_t connections) {
   char* err = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &err);
@@ -723,7 +738,7 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, std::size_t
     return make_error(code, msg);
   };
   for (std::size_t i = 0; i < std::max<std::size_t>(1, connections); ++i) {
-    PGconn* c = PQconnectdb(url.c_str());
+    PGconn* c = connect_bounded(url);
     conns.push_back(c);
     if (PQstatus(c) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(c);

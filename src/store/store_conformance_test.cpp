@@ -3,8 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <thread>
 
 #include "core/hex.hpp"
@@ -416,6 +422,28 @@ TEST(PostgresStore, UnreachableServerIsAnErrorWithoutThePassword) {
   EXPECT_EQ(s.error().code, Errc::kUpstream);
   EXPECT_EQ(s.error().message.find("hunter2"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("***"), std::string::npos) << s.error().message;
+}
+
+// A server that accepts the TCP connection and never answers (a hung host, a half-open proxy):
+// start-up fails with connect_timeout's error instead of waiting for ever.
+TEST(PostgresStore, AServerThatNeverAnswersIsAnErrorNotAHang) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);  // the kernel completes handshakes; nobody reads
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "postgresql://u:pw@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/db";
+  auto opening = std::async(std::launch::async, [&] { return open_postgres(url, 1); });
+  const bool returned = opening.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  ::close(listener);  // also ends an attempt that hangs: the queued connection is reset
+  ASSERT_TRUE(returned) << "open_postgres hangs";
+  auto s = opening.get();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Errc::kUpstream);
+  EXPECT_NE(s.error().message.find("timeout"), std::string::npos) << s.error().message;
 }
 
 TEST(PostgresStore, MalformedUrlIsInvalidInput) {
