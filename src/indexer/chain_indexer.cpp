@@ -212,10 +212,16 @@ Result<void> ChainIndexer::become_leader() {
   return {};
 }
 
-void ChainIndexer::track(const std::vector<Address>& accounts) {
+void ChainIndexer::track(const std::vector<Address>& accounts, bool follow) {
   std::lock_guard lock(state_mutex_);
   auto next = std::make_shared<TrackedSet>(*tracked_);
-  next->insert(accounts.begin(), accounts.end());
+  for (const auto& a : accounts) {
+    if (follow) {
+      next->insert(a);
+    } else {
+      next->erase(a);
+    }
+  }
   Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(next->size()));
   tracked_ = std::move(next);
 }
@@ -258,13 +264,7 @@ void ChainIndexer::untrack_idle_accounts() {
   }
   last_untrack_ = now;
   if (gone->empty()) return;
-  {
-    std::lock_guard lock(state_mutex_);
-    auto next = std::make_shared<TrackedSet>(*tracked_);
-    for (const auto& a : *gone) next->erase(a);
-    Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(next->size()));
-    tracked_ = std::move(next);
-  }
+  track(*gone, false);
   cache_->invalidate(this, *gone);
   Metrics::global().inc(kUntrackedMetric, {{"chain", settings_.name}}, gone->size());
   std::cerr << settings_.name << ": " << gone->size() << " account(s) nobody asked for in "

@@ -125,7 +125,8 @@ class ChainIndexer final : public AccountSource {
   void publish_backfill_gauges();                              // REQUIRES: backfill_mutex_ held
   // The account's backfill, queued now if none is queued or running (after `admit`, when set).
   Result<std::shared_future<Result<void>>> backfill_future(const Address& account, const AdmitNewAccount& admit);
-  void track(const std::vector<Address>& accounts);
+  // Publishes a new tracked set with the accounts added (follow) or removed.
+  void track(const std::vector<Address>& accounts, bool follow = true);
   void note_requested(const Address& account);
   // Writes the accounts asked for since the last call to the store and, on the leader, stops
   // following the idle ones; both on their intervals. The change loop calls it.
