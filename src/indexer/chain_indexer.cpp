@@ -207,8 +207,20 @@ Result<void> ChainIndexer::become_leader() {
   known_tokens_.clear();
   for (const auto& [token, _] : *tokens) known_tokens_.insert(token);
   Metrics::global().set(kTrackedMetric, {{"chain", settings_.name}}, static_cast<double>(tracked->size()));
-  std::lock_guard lock(state_mutex_);
-  tracked_ = std::move(tracked);
+  {
+    std::lock_guard lock(state_mutex_);
+    tracked_ = std::move(tracked);
+  }
+  // The cache was kept valid by invalidating what the old tracked set's steps changed. The store
+  // may have lost commits since (a crash with asynchronous commit, a failover to a standby that
+  // lagged): an account cached then may not be followed now, and the heads this follower publishes
+  // would pass over its transfers while its old answer went out at them (found by a CI run: a 200
+  // at the new head without the new transfer). Start afresh at the loaded head, as after an unwind.
+  cache_->clear(this);
+  if (follow_.head_known()) {
+    head_ = follow_.head();
+    head_known_ = true;
+  }
   return {};
 }
 

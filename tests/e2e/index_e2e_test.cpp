@@ -32,6 +32,15 @@ class IndexE2E : public FundedAccount {
                                                    std::make_shared<chain::HttpRpcClient>(rpc_options), store,
                                                    std::make_shared<indexer::SnapshotCache>(1 << 20));
   }
+  // Asks until the answer stays cached over three passes of the change loop (the pass after a
+  // backfill drops it once: the joining commit counts as a change of the account).
+  bool cached_for_good(indexer::ChainIndexer& indexer, const app::AppConfig& cfg) {
+    return eventually([&] {
+      if (!indexer.snapshot(account)) return false;
+      std::this_thread::sleep_for(3 * cfg.chains[0].indexer.change_poll);
+      return indexer.peek(account).has_value();
+    });
+  }
   // Whether the store holds the account's transfer in this transaction.
   bool stored(store::Store& store, const Hash32& txn) {
     auto all = must(store.transfers("base", account, UINT64_MAX, std::nullopt, 1000), "transfers");
@@ -227,6 +236,66 @@ TEST_F(IndexE2E, ATransferInTheBlockAfterABackfillJoinsIsKept) {
   for (const auto& holding : answer->snapshot->holdings)
     for (const auto& t : holding.transfers) answered = answered || t.txn_hash == next.txn_hash;
   EXPECT_TRUE(answered) << "the answer at block " << answer->block_num << " misses the transfer";
+  indexer->stop();
+}
+
+// What a database that lost commits looks like to the leader when its change loop did not notice:
+// the account's follow is gone from the store but not from the change counter's list, and the
+// follower's next commit is refused as not continuing the stored head (so the leader reloads).
+class ForgetsAFollowQuietly final : public store::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  Address hidden;
+  std::atomic<bool> hiding{false};
+  std::atomic<bool> fence_next{false};
+  std::atomic<int> fenced{0};
+  Result<void> commit(const std::string& c, const store::SyncStep& step) override {
+    if (step.expected_head && fence_next.exchange(false)) {
+      ++fenced;
+      return make_error(Errc::kFenced, "the stored head is not " + std::to_string(*step.expected_head) + " (test)");
+    }
+    return StoreWrapper::commit(c, step);
+  }
+  Result<std::vector<Address>> changed_accounts(const std::string& c, std::uint64_t since) override {
+    auto out = StoreWrapper::changed_accounts(c, since);
+    if (out && hiding) std::erase(*out, hidden);
+    return out;
+  }
+};
+
+// Found by CI (ReplicasE2E after a PostgreSQL crash that lost the commit making the account
+// followed): the reloaded leader no longer followed the account, yet served its cached answer at
+// the heads it went on to publish: a 200 at the new head without the new transfer.
+TEST_F(IndexE2E, AReloadThatNoLongerFollowsACachedAccountDoesNotServeItsOldAnswer) {
+  auto cfg = h.indexed_config(dir.file("index.db"), 20);
+  auto real = must(store::open_sqlite(cfg.store.path), "open store");
+  ForgetsAFollowQuietly store(*real);
+  store.hidden = account;
+  auto indexer = indexer_over(store, cfg);
+  indexer->start();
+  ASSERT_TRUE(cached_for_good(*indexer, cfg)) << "not cached: the test would not test what it says";
+  store.hiding = true;
+  ASSERT_EQ(must(real->untrack_idle("base", INT64_MAX, 0, std::nullopt), "forget the follow").size(), 1u);
+  store.fence_next = true;
+  auto next = must(h.chain().send(funder, tokens[2], transfer_call(account, 5151)), "transfer after the loss");
+  ASSERT_TRUE(eventually([&] { return store.fenced.load() == 1 && indexer->head() >= next.block_num; }))
+      << "the leader did not reload and step on";
+  auto contains = [&](const AccountAnswer& a) {
+    for (const auto& holding : a.snapshot->holdings)
+      for (const auto& t : holding.transfers)
+        if (t.txn_hash == next.txn_hash) return true;
+    return false;
+  };
+  if (auto warm = indexer->peek(account)) {
+    EXPECT_LT(warm->block_num, next.block_num) << "served at block " << warm->block_num << " without the transfer in "
+                                               << next.block_num;
+    EXPECT_FALSE(contains(*warm));
+  }
+  // Asked again, the account is resumed and its answer has the transfer.
+  auto answer = indexer->snapshot(account);
+  ASSERT_TRUE(answer) << answer.error().message;
+  EXPECT_GE(answer->block_num, next.block_num);
+  EXPECT_TRUE(contains(*answer)) << "the answer at block " << answer->block_num << " misses the transfer";
   indexer->stop();
 }
 
