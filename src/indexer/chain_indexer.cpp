@@ -120,20 +120,22 @@ void ChainIndexer::change_loop() {
     // may even have lost commits, so the counter can go back): forget the cache, like an unwind.
     const bool back = mark && !store_ok_;
     if (back) std::cerr << settings_.name << ": store reachable again\n";
+    // A restart between two passes goes unseen when other threads met the broken connections
+    // first, yet it may have lost commits and the seq may be reused: the same as being back.
+    const bool restarted = mark && seen && mark->incarnation != seen->incarnation;
+    if (restarted && !back) std::cerr << settings_.name << ": the database restarted (or another server answers): reloading\n";
     store_ok_ = static_cast<bool>(mark);
-    if (!mark) {
-      announce_serving();  // waiting requests fail now rather than at their deadline
-      // What the leader keeps in memory (tracked set, known tokens, cursors) is read again once
-      // the store is back: a database restored from a backup or failed over to a replica that
-      // lagged may have lost the last commits.
-      loaded_epoch_ = 0;
-    }
+    // What the leader keeps in memory (tracked set, known tokens, cursors) is read again once
+    // the store is back: a database restored from a backup or failed over to a replica that
+    // lagged may have lost the last commits.
+    if (!mark || restarted) loaded_epoch_ = 0;
+    if (!mark) announce_serving();  // waiting requests fail now rather than at their deadline
     if (mark) last_store_ok_ = Clock::now().time_since_epoch().count();
     if (!mark) {
       followed_by_someone_ = false;
     } else {
       bool ok = true;
-      const bool unwound = back || (seen && (mark->unwind_seq != seen->unwind_seq || mark->seq < seen->seq));
+      const bool unwound = back || restarted || (seen && (mark->unwind_seq != seen->unwind_seq || mark->seq < seen->seq));
       if (unwound) {
         cache_->clear(this);
       } else if (seen && mark->seq != seen->seq) {

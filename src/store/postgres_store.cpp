@@ -505,11 +505,14 @@ class PostgresStore final : public Store {
 
   Result<ChangeMark> change_mark(const std::string& chain) override {
     return tx([&](Txn& t) {
-      auto rows = t.run("SELECT key, value FROM meta WHERE chain = $1 AND key IN ('seq', 'unwind_seq', 'head')", Params().add(chain));
+      auto rows = t.run("SELECT key, value FROM meta WHERE chain = $1 AND key IN ('seq', 'unwind_seq', 'head') "
+                        "UNION ALL SELECT 'incarnation', (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint",
+                        Params().add(chain));
       ChangeMark m;
       for (int i = 0; i < rows->size(); ++i) {
         const std::string key = rows->text(i, 0);
-        (key == "seq" ? m.seq : key == "unwind_seq" ? m.unwind_seq : m.head.emplace()) = rows->u64(i, 1);
+        (key == "seq" ? m.seq : key == "unwind_seq" ? m.unwind_seq : key == "incarnation" ? m.incarnation : m.head.emplace()) =
+            rows->u64(i, 1);
       }
       return m;
     });

@@ -550,7 +550,7 @@ class SqliteStore final : public Store {
 
   Result<ChangeMark> change_mark(const std::string& chain) override {
     return guarded([&] {
-      return ChangeMark{meta(chain, "seq").value_or(0), meta(chain, "unwind_seq").value_or(0), meta(chain, "head")};
+      return ChangeMark{meta(chain, "seq").value_or(0), meta(chain, "unwind_seq").value_or(0), meta(chain, "head"), 0};
     });
   }
 

@@ -73,6 +73,10 @@ struct ChangeMark {
   std::uint64_t seq = 0;         // grows with every commit and rollback
   std::uint64_t unwind_seq = 0;  // the seq of the last rollback; a reader that saw an older one drops its cache
   std::optional<std::uint64_t> head;
+  /// Changes when the database server restarted or another server answers (PostgreSQL: its start
+  /// time; SQLite: always 0). The commits just before may be lost and seq reused after, so a
+  /// reader that saw another incarnation drops its cache even if it never saw a failed call.
+  std::uint64_t incarnation = 0;
 };
 
 struct LeaseHolder {

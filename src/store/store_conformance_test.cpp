@@ -446,6 +446,29 @@ TEST(PostgresStore, AServerThatNeverAnswersIsAnErrorNotAHang) {
   EXPECT_NE(s.error().message.find("timeout"), std::string::npos) << s.error().message;
 }
 
+// The change counter's incarnation is how a replica that never saw a failed call learns that the
+// server restarted (and may have lost the commits just before): the same until a restart, then another.
+TEST(PostgresStore, ARestartChangesTheIncarnationOfTheChangeMark) {
+  auto& pg = testing::PgCluster::shared();
+  auto store = open_postgres(pg.create_database(), 1);
+  ASSERT_TRUE(store) << store.error().message;
+  auto before = (*store)->change_mark("base");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_NE(before->incarnation, 0u);
+  auto again = (*store)->change_mark("base");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->incarnation, before->incarnation);
+  pg.psql("CHECKPOINT");  // the cluster commits asynchronously: keep the schema through the crash
+  pg.stop();
+  pg.start();
+  // The pooled connection fails once (the server closed it), then it is reset.
+  Result<ChangeMark> after = make_error(Errc::kUpstream, "not asked");
+  for (int i = 0; i < 3 && !after; ++i) after = (*store)->change_mark("base");
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_NE(after->incarnation, before->incarnation);
+  EXPECT_EQ(after->seq, before->seq);
+}
+
 TEST(PostgresStore, MalformedUrlIsInvalidInput) {
   auto s = open_postgres("postgresql://u:pw@[::1", 1);
   ASSERT_FALSE(s);

@@ -299,6 +299,37 @@ TEST_F(IndexE2E, AReloadThatNoLongerFollowsACachedAccountDoesNotServeItsOldAnswe
   indexer->stop();
 }
 
+// Reports another incarnation of the database from one pass of the change counter on, with no
+// failed call in between: a restart the change loop did not see.
+class RestartsUnseen final : public store::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  std::atomic<std::uint64_t> incarnation{0};
+  Result<store::ChangeMark> change_mark(const std::string& c) override {
+    auto mark = StoreWrapper::change_mark(c);
+    if (mark) mark->incarnation += incarnation;
+    return mark;
+  }
+};
+
+// After a restart the commits just before it may be lost and their seq reused, so nothing in the
+// change counter says which answers changed: every cached one is dropped and read again.
+TEST_F(IndexE2E, AnotherIncarnationOfTheDatabaseDropsTheCache) {
+  auto cfg = h.indexed_config(dir.file("index.db"), 20);
+  auto real = must(store::open_sqlite(cfg.store.path), "open store");
+  RestartsUnseen store(*real);
+  auto indexer = indexer_over(store, cfg);
+  indexer->start();
+  ASSERT_TRUE(cached_for_good(*indexer, cfg)) << "not cached: the test would not test what it says";
+  store.incarnation = 1;
+  EXPECT_TRUE(eventually([&] { return !indexer->peek(account); }, std::chrono::milliseconds(5000)))
+      << "the cache outlived a restart of the database";
+  auto again = indexer->snapshot(account);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->snapshot->holdings.size(), 3u);
+  indexer->stop();
+}
+
 TEST_F(IndexE2E, KillNineMidBackfillAndMidFollowLosesNothing) {
   // A longer history, scanned five blocks a request and committed after each, so the kill lands
   // inside the backfill.
