@@ -24,6 +24,9 @@ namespace {
 
 constexpr unsigned kInt8 = 20, kBytea = 17, kText = 25;
 constexpr std::int64_t kMigrationLock = 0x6372656469747363;  // "creditsc": one migrator at a time
+// Set on every new connection, also after a reconnect: the server's notices below warnings stay
+// out of our stderr.
+constexpr const char* kSessionSettings = "SET client_min_messages = warning";
 
 // Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 // Version 1 is the SQLite schema at its version 2, in PostgreSQL types.
@@ -180,14 +183,19 @@ class PostgresStore final : public Store {
       PGconn* conn;
       ~Return() { self->give_back(conn); }
     } give_back_on_exit{this, conn};
-    if (PQstatus(conn) != CONNECTION_OK) {
-      PQreset(conn);
-      if (PQstatus(conn) != CONNECTION_OK)
-        return make_error(Errc::kUpstream, "store: cannot reach PostgreSQL at " + redact_url(url_) + ": " + trimmed(PQerrorMessage(conn)));
-    }
+    if (PQstatus(conn) != CONNECTION_OK && !reconnect(conn))
+      return make_error(Errc::kUpstream, "store: cannot reach PostgreSQL at " + redact_url(url_) + ": " + trimmed(PQerrorMessage(conn)));
     Txn t(conn);
     try {
-      t.exec(begin);
+      try {
+        t.exec(begin);
+      } catch (const std::exception&) {
+        // The server closed the connection while it was idle (a restart, a failover, an idle
+        // timeout): nothing has run, so reconnect once and begin again instead of failing the
+        // call. Otherwise every pooled connection costs one failed call after a restart.
+        if (PQstatus(conn) != CONNECTION_BAD || !reconnect(conn)) throw;
+        t.exec(begin);
+      }
       if constexpr (std::is_void_v<T>) {
         fn(t);
         t.exec("COMMIT");
@@ -586,6 +594,13 @@ class PostgresStore final : public Store {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
   }
+  // PQreset, and the session settings open_postgres made. False when the server cannot be reached.
+  static bool reconnect(PGconn* conn) {
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) return false;
+    PQclear(PQexec(conn, kSessionSettings));
+    return true;
+  }
   static void rollback(PGconn* conn) {
     if (PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "ROLLBACK"));
   }
@@ -748,7 +763,7 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, std::size_t
       while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
       return fail(Errc::kUpstream, "cannot connect to PostgreSQL at " + redact_url(url) + ": " + msg);
     }
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PQclear(PQexec(c, kSessionSettings));
   }
   try {
     Txn t(conns.front());
