@@ -161,25 +161,37 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
   if (!first) return first;
   auto& results = *first;
 
-  std::vector<std::size_t> checked;  // calls to compare: they need it and the first URL's outcome is a vote
-  for (std::size_t i = 0; i < requests.size(); ++i)
-    if (needs_quorum(requests[i]) && vote(requests[i], results[i])) checked.push_back(i);
+  // Calls to compare (they need it and the first URL's outcome is a vote) and that vote. Each vote
+  // is computed once: a log range's key sorts every log of it.
+  std::vector<std::size_t> checked;
+  std::vector<std::string> first_votes;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!needs_quorum(requests[i])) continue;
+    if (auto v = vote(requests[i], results[i])) {
+      checked.push_back(i);
+      first_votes.push_back(std::move(*v));
+    }
+  }
   if (checked.empty()) return first;
 
   // The same calls from a second URL.
   Answers again = next_answer(&checked, second, "no second URL");
   if (!again) return no_quorum("no second URL answered (" + again.error().message + ")");
 
-  std::vector<std::size_t> disputed;  // indexes into checked
+  std::vector<std::size_t> disputed;      // indexes into checked
+  std::vector<std::string> second_votes;  // the second URL's vote for each disputed call
   for (std::size_t k = 0; k < checked.size(); ++k) {
     const std::size_t i = checked[k];
     auto& other = (*again)[k];
-    const auto other_vote = vote(requests[i], other);
+    auto other_vote = vote(requests[i], other);
     if (!other_vote) {  // the second URL refused this call: its error stands (e.g. a range to split)
       results[i] = other.error();
       continue;
     }
-    if (*vote(requests[i], results[i]) != *other_vote) disputed.push_back(k);
+    if (first_votes[k] != *other_vote) {
+      disputed.push_back(k);
+      second_votes.push_back(std::move(*other_vote));
+    }
   }
   if (disputed.empty()) return first;
 
@@ -194,9 +206,9 @@ Result<std::vector<Result<json::value>>> QuorumRpcClient::batch(const std::vecto
     const std::size_t k = disputed[d], i = checked[k];
     const auto key = vote(requests[i], (*decided)[d]);
     if (!key) return no_quorum(requests[i].method + " differs and the third URL refused it");
-    if (*key == *vote(requests[i], results[i])) {
+    if (*key == first_votes[k]) {
       second_lost = true;
-    } else if (*key == *vote(requests[i], (*again)[k])) {
+    } else if (*key == second_votes[d]) {
       primary_lost = true;
       results[i] = std::move((*again)[k]);
     } else {
