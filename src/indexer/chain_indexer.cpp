@@ -129,11 +129,11 @@ void ChainIndexer::change_loop() {
     // the store is back: a database restored from a backup or failed over to a replica that
     // lagged may have lost the last commits.
     if (!mark || restarted) loaded_epoch_ = 0;
-    if (!mark) announce_serving();  // waiting requests fail now rather than at their deadline
-    if (mark) last_store_ok_ = Clock::now().time_since_epoch().count();
     if (!mark) {
       followed_by_someone_ = false;
+      announce_serving();  // waiting requests fail now rather than at their deadline
     } else {
+      last_store_ok_ = Clock::now().time_since_epoch().count();
       bool ok = true;
       const bool unwound = back || restarted || (seen && (mark->unwind_seq != seen->unwind_seq || mark->seq < seen->seq));
       if (unwound) {
