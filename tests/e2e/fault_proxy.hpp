@@ -133,6 +133,8 @@ class FaultProxy {
     return boost::json::serialize(res.is_array() ? boost::json::value(results) : results[0]);
   }
 
+  // The modes whose answers lie() rewrites.
+  static bool lies(Fault f) { return f == Fault::kLieLogs || f == Fault::kLieCalls || f == Fault::kRevertCalls; }
   // The upstream answer with every eth_getLogs result emptied, or every eth_call result altered or
   // turned into a revert.
   std::string lie(const std::string& request, const std::string& answer, Fault fault) {
@@ -187,8 +189,7 @@ class FaultProxy {
       res.set(http::field::content_type, "application/json");
       std::string refused = hit && (fault == Fault::kTooManyResults || fault == Fault::kRangeTooLarge)
                                 ? refuse_range(req.body()) : std::string{};
-      const bool rewrites = fault == Fault::kLagHead || fault == Fault::kBehind || fault == Fault::kLieLogs ||
-                            fault == Fault::kLieCalls || fault == Fault::kRevertCalls || fault == Fault::kSlow;
+      const bool rewrites = fault == Fault::kLagHead || fault == Fault::kBehind || lies(fault) || fault == Fault::kSlow;
       if (hit && fault != Fault::kTooManyResults && fault != Fault::kRangeTooLarge && !rewrites) ++injected_;
       if (hit && fault == Fault::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
       if (!refused.empty()) ++injected_;
@@ -219,8 +220,7 @@ class FaultProxy {
         res.body() = !hit                      ? up->body
                      : fault == Fault::kLagHead ? lag_head(req.body(), up->body)
                      : fault == Fault::kBehind  ? behind(req.body(), up->body)
-                     : fault == Fault::kLieLogs || fault == Fault::kLieCalls || fault == Fault::kRevertCalls
-                           ? lie(req.body(), up->body, fault)
+                     : lies(fault)              ? lie(req.body(), up->body, fault)
                                                 : up->body;
       }
       res.keep_alive(req.keep_alive());
